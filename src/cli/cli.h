@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdio.h>
+#include "util/fs.h"
+
+/* Exit statuses (documented in distkernel(8)). */
+enum {
+        EXIT_OK = 0,
+        EXIT_FAIL = 1,    /* an operation failed, or some pair failed to build */
+        EXIT_USAGE = 2,   /* bad command line */
+        EXIT_LOCKED = 3,  /* --no-wait and another distkernel holds the lock */
+};
+
+struct cli {
+        struct root root;
+        unsigned jobs;
+        bool json;
+        int verbosity;  /* -1 quiet, 0 normal, 1 verbose */
+        bool no_wait;
+};
+
+/* Each command: argv[0] is the command name; returns an exit status. */
+int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_sync(struct cli *c, int argc, char **argv);
+int cmd_kernel(struct cli *c, int argc, char **argv);
+int cmd_module(struct cli *c, int argc, char **argv);
+
+/* Output helpers */
+void cli_log_sink(void *userdata, int level, const char *msg);
+int cli_error(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Flushes stdout and reports a write error (ENOSPC, EPIPE) as a failure. */
+int cli_close_stdout(int status);
+/* Takes the root's lock honouring --no-wait; returns the fd or an exit status < 0
+ * as -EXIT_LOCKED / -EXIT_FAIL. */
+int cli_lock(struct cli *c);
+/* Opens the state for writing; reports errors. */
+struct state;
+int cli_state_open(struct cli *c, bool readonly, struct state **ret);
+/* A table: rows of cells, printed with aligned columns. */
+void cli_print_table(FILE *f, char ***rows, size_t n_rows, size_t n_cols);
+struct plan;
+void status_print_table(struct cli *c, const struct plan *p);

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <sys/utsname.h>
+#include "cli/cli.h"
+#include "core/plan.h"
+#include "core/state.h"
+#include "kernel/kernel.h"
+#include "kernel/kver.h"
+#include "modpkg/dkmsconf.h"
+#include "modpkg/install.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/spawn.h"
+#include "util/strv.h"
+
+static int module_list(struct cli *c) {
+        _cleanup_state_ struct state *st = NULL;
+        struct state_package *l = NULL;
+        size_t n = 0;
+
+        if (cli_state_open(c, true, &st) < 0)
+                return EXIT_FAIL;
+        if (st && state_package_list(st, &l, &n) < 0)
+                return EXIT_FAIL;
+        if (c->json) {
+                struct json j;
+                json_init(&j, stdout);
+                json_array_begin(&j);
+                for (size_t i = 0; i < n; i++) {
+                        json_object_begin(&j);
+                        json_kv_string(&j, "name", l[i].name);
+                        json_kv_string(&j, "version", l[i].version);
+                        json_kv_string(&j, "path", l[i].path);
+                        json_object_end(&j);
+                }
+                json_array_end(&j);
+        } else
+                for (size_t i = 0; i < n; i++)
+                        printf("%s/%s  %s\n", l[i].name, l[i].version, l[i].path);
+        state_package_list_free(l, n);
+        return EXIT_OK;
+}
+
+/* The package dir as a root-relative path: a host path below the root, or a
+ * path that exists inside the root. */
+static int package_path(struct cli *c, const char *arg, char **ret) {
+        _cleanup_free_ char *abs = realpath(arg, NULL);
+        const char *in = abs ? startswith(abs, c->root.path) : NULL;
+
+        if (streq(c->root.path, "/") && abs)
+                in = abs;
+        if (in && (*in == '/' || *in == 0)) {
+                *ret = strdup(*in ? in : "/");
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (arg[0] == '/' && fs_exists(c->root.fd, arg)) {
+                *ret = strdup(arg);
+                return *ret ? 0 : -ENOMEM;
+        }
+        return -ENOENT;
+}
+
+/* dkms.conf is evaluated for the newest kernel (with headers if any), as DKMS
+ * evaluates it for the running kernel on `dkms add`. */
+static int validate(struct cli *c, const char *host_dir, struct dkms_conf **ret) {
+        struct kernel **l = NULL;
+        size_t n = 0, pick = 0;
+        struct utsname u;
+        _cleanup_free_ char *tree = root_host_path(&c->root, BUILD_DIR);
+        _cleanup_free_ char *src = root_host_path(&c->root, "/usr/src");
+        int r;
+
+        (void) uname(&u);
+        (void) kernel_discover(&c->root, &l, &n);
+        for (size_t i = n; i > 0; i--)
+                if (l[i - 1]->build_dir)
+                        pick = i - 1;
+        struct dkms_env env = {
+                .kernelver = n ? l[pick]->kver : u.release, .arch = u.machine,
+                .kernel_source_dir = n && l[pick]->build_dir ? l[pick]->build_dir : "/nonexistent",
+                .dkms_tree = tree, .source_tree = src, .installed_modules_dir = "/nonexistent",
+        };
+        r = dkms_conf_load(host_dir, &env, ret);
+        kernel_list_free(l, n);
+        return r;
+}
+
+static int run_post_add(const struct dkms_conf *conf, const char *dir) {
+        _cleanup_free_ char *code = NULL;
+        struct spawn s = SPAWN_INIT;
+
+        if (isempty(conf->post_add))
+                return 0;
+        code = strdup_printf("exec ./%s", conf->post_add);
+        if (!code)
+                return -ENOMEM;
+        s.argv = (const char *const[]) { "bash", "--norc", "--noprofile", "-c", code, NULL };
+        s.cwd = dir;
+        s.fd_out = 1;
+        s.fd_err = 2;
+        return spawn_run(&s);
+}
+
+static int module_add(struct cli *c, const char *arg) {
+        _cleanup_free_ char *rel = NULL, *host = NULL;
+        _cleanup_dkms_conf_ struct dkms_conf *conf = NULL;
+        _cleanup_state_ struct state *st = NULL;
+        _cleanup_close_ int lock = -EBADF;
+        int r;
+
+        r = package_path(c, arg, &rel);
+        if (r < 0)
+                return cli_error(EXIT_FAIL, "module add: '%s': not a directory inside the root '%s'", arg,
+                                 c->root.path);
+        host = root_host_path(&c->root, rel);
+        if (!host)
+                return EXIT_FAIL;
+        r = validate(c, host, &conf);
+        if (r < 0)
+                return EXIT_FAIL; /* reported, naming the dkms.conf and the directive */
+        r = run_post_add(conf, host);
+        if (r != 0)
+                return cli_error(EXIT_FAIL, "module add: '%s/dkms.conf': POST_ADD '%s' failed (%d)", host,
+                                 conf->post_add, r);
+        lock = cli_lock(c);
+        if (lock < 0)
+                return -lock;
+        if (cli_state_open(c, false, &st) < 0 || state_package_add(st, conf->name, conf->version, rel) < 0)
+                return EXIT_FAIL;
+        if (c->verbosity >= 0)
+                printf("Registered %s/%s from %s. Run 'distkernel sync' to build it.\n", conf->name, conf->version, rel);
+        return EXIT_OK;
+}
+
+static int module_remove(struct cli *c, const char *spec) {
+        _cleanup_free_ char *name = strdup(spec);
+        char *version = name ? strchr(name, '/') : NULL;
+        _cleanup_state_ struct state *st = NULL;
+        _cleanup_strv_free_ char **kernels = NULL;
+        _cleanup_close_ int lock = -EBADF;
+        struct state_package *l = NULL;
+        size_t n = 0, matched = 0;
+        int r = 0;
+
+        if (!name)
+                return EXIT_FAIL;
+        if (version)
+                *version++ = 0;
+        lock = cli_lock(c);
+        if (lock < 0)
+                return -lock;
+        if (cli_state_open(c, false, &st) < 0 || state_package_list(st, &l, &n) < 0 ||
+            state_kernel_list(st, &kernels, NULL) < 0)
+                return EXIT_FAIL;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                if (!streq(l[i].name, name) || (version && !streq(l[i].version, version)))
+                        continue;
+                matched++;
+                STRV_FOREACH(k, kernels) {
+                        int q = modpkg_uninstall(&c->root, st, *k, l[i].name, l[i].version);
+                        if (q > 0 && modpkg_depmod(&c->root, *k, -1) != 0)
+                                log_warning("kernel '%s': depmod failed", *k);
+                        if (q < 0)
+                                r = q;
+                }
+                if (r >= 0)
+                        r = state_package_remove(st, l[i].name, l[i].version);
+                if (r >= 0 && c->verbosity >= 0)
+                        printf("Removed %s/%s from every kernel.\n", l[i].name, l[i].version);
+        }
+        state_package_list_free(l, n);
+        if (r < 0)
+                return cli_error(EXIT_FAIL, "module remove: '%s': %s", spec, strerror(-r));
+        if (!matched)
+                return cli_error(EXIT_FAIL, "module remove: '%s': no such registered package ('distkernel module list')", spec);
+        return EXIT_OK;
+}
+
+static int module_log(struct cli *c, const char *name, const char *kver) {
+        _cleanup_state_ struct state *st = NULL;
+        struct state_package *l = NULL;
+        size_t n = 0;
+        char *best = NULL;
+        int r = -ENOENT;
+
+        if (!kver_is_valid(kver) || !dkms_name_is_valid(name))
+                return cli_error(EXIT_FAIL, "module log: invalid package name or kernel version");
+        if (cli_state_open(c, true, &st) < 0 || (st && state_package_list(st, &l, &n) < 0))
+                return EXIT_FAIL;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *p = pair_log_path(name, l[i].version, kver);
+                if (streq(l[i].name, name) && p && fs_exists(c->root.fd, p) &&
+                    (!best || kver_compare(l[i].version, best) > 0))
+                        best = l[i].version;
+        }
+        if (best) {
+                _cleanup_free_ char *p = pair_log_path(name, best, kver), *text = NULL;
+                r = p ? fs_read_all(c->root.fd, p, 64u << 20, &text, NULL) : -ENOMEM;
+                if (r >= 0)
+                        fputs(text, stdout);
+        }
+        state_package_list_free(l, n);
+        if (r < 0)
+                return cli_error(EXIT_FAIL, "module log: no build log of '%s' for kernel '%s'", name, kver);
+        return EXIT_OK;
+}
+
+int cmd_module(struct cli *c, int argc, char **argv) {
+        if (argc < 2)
+                return cli_usage("module: missing subcommand (list, add, remove, log)");
+        if (streq(argv[1], "list") && argc == 2)
+                return module_list(c);
+        if (streq(argv[1], "add") && argc == 3)
+                return module_add(c, argv[2]);
+        if (streq(argv[1], "remove") && argc == 3)
+                return module_remove(c, argv[2]);
+        if (streq(argv[1], "log") && argc == 4)
+                return module_log(c, argv[2], argv[3]);
+        return cli_usage("module: usage: module list | add PATH | remove NAME[/VERSION] | log NAME KVER");
+}

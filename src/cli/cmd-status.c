@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <getopt.h>
+#include "cli/cli.h"
+#include "core/plan.h"
+#include "core/state.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strv.h"
+
+/* One cell of the status table: a registered version on a kernel. */
+struct cell {
+        const char *name, *version, *state, *message;
+};
+
+/* Cells of kernel k: the planned pairs, then older versions still installed there. */
+static size_t kernel_cells(const struct plan *p, const struct kernel *k, struct cell *out) {
+        size_t n = 0;
+        for (size_t i = 0; i < p->n_pairs; i++) {
+                const struct pair *x = &p->pairs[i];
+                if (x->kernel != k)
+                        continue;
+                out[n++] = (struct cell) { x->pkg->name, x->pkg->version, pair_status(x),
+                                           x->result_message ? x->result_message :
+                                           x->action == ACTION_NONE ? NULL : x->why };
+        }
+        for (size_t i = 0; i < p->n_rows; i++) {
+                const struct state_pair *row = &p->rows[i];
+                bool planned = false;
+                if (!streq(row->kver, k->kver))
+                        continue;
+                for (size_t j = 0; j < n; j++)
+                        planned |= streq(out[j].name, row->name) && streq(out[j].version, row->version);
+                if (!planned)
+                        out[n++] = (struct cell) { row->name, row->version,
+                                                   pair_state_to_string(row->state), row->message };
+        }
+        return n;
+}
+
+static void json_status(struct cli *c, const struct plan *p) {
+        struct json j;
+        struct cell *cells = calloc(p->n_pkgs + p->n_rows + 1, sizeof *cells);
+
+        json_init(&j, stdout);
+        json_object_begin(&j);
+        json_kv_string(&j, "root", c->root.path);
+        json_key(&j, "default");
+        json_null(&j);
+        json_key(&j, "kernels");
+        json_array_begin(&j);
+        for (size_t i = 0; cells && i < p->n_kernels; i++) {
+                const struct kernel *k = p->kernels[i];
+                size_t n = kernel_cells(p, k, cells);
+                json_object_begin(&j);
+                json_kv_string(&j, "version", k->kver);
+                json_kv_string(&j, "image", k->image);
+                json_kv_bool(&j, "headers", k->build_dir != NULL);
+                json_kv_bool(&j, "ignored", strv_contains(p->ignored, k->kver));
+                json_key(&j, "modules");
+                json_array_begin(&j);
+                for (size_t m = 0; m < n; m++) {
+                        _cleanup_free_ char *log = pair_log_path(cells[m].name, cells[m].version, k->kver);
+                        json_object_begin(&j);
+                        json_kv_string(&j, "name", cells[m].name);
+                        json_kv_string(&j, "version", cells[m].version);
+                        json_kv_string(&j, "state", cells[m].state);
+                        json_kv_string(&j, "log", log);
+                        json_kv_string(&j, "message", cells[m].message);
+                        json_object_end(&j);
+                }
+                json_array_end(&j);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_key(&j, "packages");
+        json_array_begin(&j);
+        for (size_t i = 0; i < p->n_pkgs; i++) {
+                json_object_begin(&j);
+                json_kv_string(&j, "name", p->pkgs[i].name);
+                json_kv_string(&j, "version", p->pkgs[i].version);
+                json_kv_string(&j, "path", p->pkgs[i].path);
+                json_kv_bool(&j, "latest", p->pkgs[i].latest);
+                json_kv_bool(&j, "sources_present", !p->pkgs[i].missing);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_object_end(&j);
+        free(cells);
+}
+
+/* Columns: one per registered package version that appears anywhere. */
+static char **columns(const struct plan *p) {
+        char **cols = calloc(1, sizeof(char *));
+        for (size_t i = 0; cols && i < p->n_pkgs; i++)
+                if (strv_pushf(&cols, "%s/%s", p->pkgs[i].name, p->pkgs[i].version) < 0)
+                        return strv_free(cols);
+        return cols;
+}
+
+void status_print_table(struct cli *c, const struct plan *p) {
+        _cleanup_strv_free_ char **cols = columns(p);
+        size_t nc = strv_length(cols) + 1, nr = p->n_kernels + 1;
+        char ***rows = calloc(nr, sizeof *rows);
+        struct cell *cells = calloc(p->n_pkgs + p->n_rows + 1, sizeof *cells);
+
+        if (!cols || !rows || !cells)
+                goto out;
+        for (size_t r = 0; r < nr; r++)
+                if (!(rows[r] = calloc(nc, sizeof(char *))))
+                        goto out;
+        rows[0][0] = "KERNEL";
+        for (size_t k = 1; k < nc; k++)
+                rows[0][k] = cols[k - 1];
+        for (size_t i = 0; i < p->n_kernels; i++) {
+                size_t n = kernel_cells(p, p->kernels[i], cells);
+                rows[i + 1][0] = p->kernels[i]->kver;
+                for (size_t m = 0; m < n; m++)
+                        for (size_t k = 1; k < nc; k++) {
+                                _cleanup_free_ char *col = strdup_printf("%s/%s", cells[m].name, cells[m].version);
+                                if (col && streq(col, cols[k - 1]))
+                                        rows[i + 1][k] = (char *) cells[m].state;
+                        }
+                if (strv_contains(p->ignored, p->kernels[i]->kver))
+                        for (size_t k = 1; k < nc; k++)
+                                rows[i + 1][k] = "ignored";
+        }
+        if (p->n_kernels == 0)
+                printf("No kernels installed in '%s'.\n", c->root.path);
+        else
+                cli_print_table(stdout, rows, nr, nc);
+        for (size_t i = 0; i < p->n_kernels; i++) {
+                size_t n = kernel_cells(p, p->kernels[i], cells);
+                for (size_t m = 0; m < n; m++)
+                        if (cells[m].message && (streq(cells[m].state, "failed") || c->verbosity > 0 ||
+                                                 streq(cells[m].state, "skipped")))
+                                printf("%s/%s on %s: %s: %s\n", cells[m].name, cells[m].version,
+                                       p->kernels[i]->kver, cells[m].state, cells[m].message);
+        }
+out:
+        for (size_t r = 0; rows && r < nr; r++)
+                free(rows[r]);
+        free(rows);
+        free(cells);
+}
+
+int cmd_status(struct cli *c, int argc, char **argv) {
+        _cleanup_state_ struct state *st = NULL;
+        _cleanup_plan_ struct plan *p = NULL;
+        int r;
+
+        if (argc > 1)
+                return cli_usage("status: unexpected argument '%s'", argv[1]);
+        r = cli_state_open(c, false, &st);
+        if (r < 0)
+                return EXIT_FAIL;
+        r = plan_compute(&c->root, st, NULL, 0, &p);
+        if (r < 0)
+                return cli_error(EXIT_FAIL, "status: %s", *log_last_error() ? log_last_error() : strerror(-r));
+        if (c->json)
+                json_status(c, p);
+        else
+                status_print_table(c, p);
+        return EXIT_OK;
+}

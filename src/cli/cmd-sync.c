@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <getopt.h>
+#include <time.h>
+#include "cli/cli.h"
+#include "core/sync.h"
+#include "kernel/kver.h"
+#include "util/json.h"
+#include "util/log.h"
+
+static double now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+struct progress {
+        struct cli *cli;
+        double started[1024];
+};
+
+static void progress(void *userdata, const struct pair *x, bool done) {
+        struct progress *pr = userdata;
+        size_t slot = x->job % ELEMENTSOF(pr->started);
+
+        if (pr->cli->json || pr->cli->verbosity < 0)
+                return;
+        if (!done) {
+                pr->started[slot] = now();
+                printf("building %s/%s for %s (%s)\n", x->pkg->name, x->pkg->version, x->kernel->kver, x->why);
+        } else if (x->result == PAIR_FAILED)
+                printf("FAILED %s/%s for %s: %s\n", x->pkg->name, x->pkg->version, x->kernel->kver,
+                       strempty(x->result_message));
+        else
+                printf("%s %s/%s for %s in %.1f s%s%s\n", pair_state_to_string(x->result), x->pkg->name,
+                       x->pkg->version, x->kernel->kver, now() - pr->started[slot],
+                       x->result_message ? ": " : "", strempty(x->result_message));
+        fflush(stdout);
+}
+
+static void report_json(const struct plan *p, int status) {
+        struct json j;
+        json_init(&j, stdout);
+        json_object_begin(&j);
+        json_kv_bool(&j, "success", status == 0);
+        json_key(&j, "pairs");
+        json_array_begin(&j);
+        for (size_t i = 0; i < p->n_pairs; i++) {
+                const struct pair *x = &p->pairs[i];
+                _cleanup_free_ char *log = pair_log_path(x->pkg->name, x->pkg->version, x->kernel->kver);
+                json_object_begin(&j);
+                json_kv_string(&j, "name", x->pkg->name);
+                json_kv_string(&j, "version", x->pkg->version);
+                json_kv_string(&j, "kernel", x->kernel->kver);
+                json_kv_string(&j, "action", pair_action_to_string(x->action));
+                json_kv_string(&j, "why", x->why);
+                json_kv_string(&j, "state", pair_status(x));
+                json_kv_string(&j, "message", x->result_message);
+                json_kv_string(&j, "log", log);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_object_end(&j);
+}
+
+static void report_text(struct cli *c, const struct plan *p, bool dry_run) {
+        size_t built = 0, failed = 0, same = 0, excluded = 0, other = 0;
+
+        for (size_t i = 0; i < p->n_pairs; i++) {
+                const struct pair *x = &p->pairs[i];
+                if (dry_run) {
+                        if (x->action != ACTION_NONE)
+                                printf("%s/%s for %s: %s: %s\n", x->pkg->name, x->pkg->version, x->kernel->kver,
+                                       pair_action_to_string(x->action), strempty(x->why));
+                        continue;
+                }
+                if (x->action == ACTION_NONE)
+                        same++;
+                else if (x->result == PAIR_FAILED)
+                        failed++;
+                else if (x->action == ACTION_EXCLUDED)
+                        excluded++;
+                else if (x->action == ACTION_BUILD)
+                        built++;
+                else
+                        other++;
+        }
+        if (dry_run || c->verbosity < 0)
+                return;
+        for (size_t i = 0; i < p->n_pairs; i++) {
+                const struct pair *x = &p->pairs[i];
+                if (x->action == ACTION_NO_HEADERS)
+                        printf("warning: %s/%s not built for %s: %s\n", x->pkg->name, x->pkg->version,
+                               x->kernel->kver, x->why);
+                else if (x->result == PAIR_FAILED && x->action != ACTION_BUILD)
+                        printf("FAILED %s/%s for %s: %s; 'distkernel sync --rebuild' retries it\n",
+                               x->pkg->name, x->pkg->version, x->kernel->kver, strempty(x->result_message));
+        }
+        printf("sync: %zu built, %zu failed, %zu up to date, %zu excluded%s\n", built, failed, same, excluded,
+               other ? ", some not built (see above)" : "");
+        if (failed)
+                printf("See a build log with 'distkernel module log NAME KVER'.\n");
+}
+
+int cmd_sync(struct cli *c, int argc, char **argv) {
+        static const struct option opts[] = {
+                { "kernel", required_argument, NULL, 'k' },
+                { "rebuild", no_argument, NULL, 'r' },
+                { "force", no_argument, NULL, 'f' },
+                { "dry-run", no_argument, NULL, 'n' },
+                { "no-wait", no_argument, NULL, 'W' },
+                {}
+        };
+        struct progress pr = { .cli = c };
+        struct sync_options o = { .jobs = c->jobs, .progress = progress, .userdata = &pr };
+        _cleanup_state_ struct state *st = NULL;
+        _cleanup_plan_ struct plan *p = NULL;
+        _cleanup_close_ int lock = -EBADF;
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, "k:", opts, NULL)) >= 0)
+                switch (opt) {
+                case 'k': o.kernel = optarg; break;
+                case 'r': o.rebuild = true; break;
+                case 'f': o.force = true; break;
+                case 'n': o.dry_run = true; break;
+                case 'W': c->no_wait = true; break;
+                default: return cli_usage("sync: invalid option");
+                }
+        if (optind < argc)
+                return cli_usage("sync: unexpected argument '%s'", argv[optind]);
+        if (o.kernel && !kver_is_valid(o.kernel))
+                return cli_error(EXIT_USAGE, "sync: '%s' is not a valid kernel version", o.kernel);
+        lock = cli_lock(c);
+        if (lock < 0)
+                return -lock;
+        if (cli_state_open(c, false, &st) < 0)
+                return EXIT_FAIL;
+        r = sync_run(&c->root, st, &o, &p);
+        if (r < 0)
+                return cli_error(EXIT_FAIL, "sync: %s", *log_last_error() ? log_last_error() : strerror(-r));
+        if (c->json)
+                report_json(p, r);
+        else
+                report_text(c, p, o.dry_run);
+        return r == 0 ? EXIT_OK : EXIT_FAIL;
+}

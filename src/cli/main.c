@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "cli/cli.h"
+#include "util/log.h"
+
+static void help(void) {
+        printf("Usage: distkernel [--root DIR] [-j N] [--json] [-v|-q] [--no-wait] COMMAND ...\n"
+               "\n"
+               "Keeps kernels, out-of-tree modules and their boot files in sync.\n"
+               "\n"
+               "Commands:\n"
+               "  status                       kernels x packages: installed, failed, excluded, stale, missing\n"
+               "  sync [--kernel KVER] [--rebuild] [--force] [--dry-run]\n"
+               "                               bring everything up to date\n"
+               "  kernel list                  installed kernels\n"
+               "  kernel add KVER              register a kernel (sync builds for it)\n"
+               "  kernel remove KVER           remove what distkernel installed for a kernel\n"
+               "  module list                  registered module packages\n"
+               "  module add PATH              register a dkms.conf package directory\n"
+               "  module remove NAME[/VERSION] uninstall a package from every kernel\n"
+               "  module log NAME KVER         show the build log of a package for a kernel\n"
+               "\n"
+               "Options:\n"
+               "  --root DIR    operate on the system below DIR (default /)\n"
+               "  -j, --jobs N  parallel jobs (default: number of CPUs)\n"
+               "  --json        print one JSON document on stdout\n"
+               "  --no-wait     fail (exit 3) instead of waiting for another distkernel\n"
+               "  -v, -q        more, less output\n"
+               "\n"
+               "See distkernel(8).\n");
+}
+
+static int parse_jobs(const char *s, unsigned *ret) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (*s == 0 || *end || v < 1 || v > 1024)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "root", required_argument, NULL, 'R' },
+                { "jobs", required_argument, NULL, 'j' },
+                { "json", no_argument, NULL, 'J' },
+                { "verbose", no_argument, NULL, 'v' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "no-wait", no_argument, NULL, 'W' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {}
+        };
+        struct cli c = { .root = { .fd = -EBADF } };
+        const char *root = "/";
+        int o, r, status;
+
+        while ((o = getopt_long(argc, argv, "+j:vqh", opts, NULL)) >= 0) {
+                switch (o) {
+                case 'R': root = optarg; break;
+                case 'j':
+                        if (parse_jobs(optarg, &c.jobs) < 0)
+                                return cli_usage("-j '%s': not a number of jobs between 1 and 1024", optarg);
+                        break;
+                case 'J': c.json = true; break;
+                case 'v': c.verbosity = 1; break;
+                case 'q': c.verbosity = -1; break;
+                case 'W': c.no_wait = true; break;
+                case 'h': help(); return cli_close_stdout(EXIT_OK);
+                case 'V': printf("distkernel %s\n", DISTKERNEL_VERSION); return cli_close_stdout(EXIT_OK);
+                default: return cli_usage("invalid option");
+                }
+        }
+        if (optind >= argc)
+                return cli_usage("no command given");
+        log_set_sink((log_fn_t) cli_log_sink, NULL);
+        log_set_max_level(c.verbosity > 0 ? LOG_DEBUG : c.verbosity < 0 ? LOG_WARN : LOG_INFO);
+        r = root_open(root, &c.root);
+        if (r < 0)
+                return cli_error(EXIT_FAIL, "'%s': cannot open the root: %s", root, strerror(-r));
+        argv += optind;
+        argc -= optind;
+        optind = 0;
+        if (streq(argv[0], "status"))
+                status = cmd_status(&c, argc, argv);
+        else if (streq(argv[0], "sync"))
+                status = cmd_sync(&c, argc, argv);
+        else if (streq(argv[0], "kernel"))
+                status = cmd_kernel(&c, argc, argv);
+        else if (streq(argv[0], "module"))
+                status = cmd_module(&c, argc, argv);
+        else
+                status = cli_usage("'%s': unknown command", argv[0]);
+        root_done(&c.root);
+        return cli_close_stdout(status);
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdarg.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "core/lock.h"
+#include "core/state.h"
+#include "util/log.h"
+
+void cli_log_sink(void *userdata, int level, const char *msg) {
+        fflush(stdout);
+        if (level <= LOG_WARN)
+                fprintf(stderr, "distkernel: %s\n", msg);
+        else
+                fprintf(stderr, "%s\n", msg);
+}
+
+int cli_error(int r, const char *fmt, ...) {
+        va_list ap;
+        fflush(stdout);
+        fputs("distkernel: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return r;
+}
+
+int cli_usage(const char *fmt, ...) {
+        va_list ap;
+        fflush(stdout);
+        fputs("distkernel: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputs("\nTry 'distkernel --help'.\n", stderr);
+        return EXIT_USAGE;
+}
+
+int cli_close_stdout(int status) {
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "distkernel: writing to standard output: %s\n", strerror(errno));
+                return status ? status : EXIT_FAIL;
+        }
+        return status;
+}
+
+int cli_lock(struct cli *c) {
+        bool waited = false;
+        int fd = lock_take(&c->root, c->no_wait ? LOCK_NO_WAIT : 0, &waited);
+        if (fd == -EAGAIN) {
+                cli_error(0, "another distkernel is working on '%s'; not waiting (--no-wait)", c->root.path);
+                return -EXIT_LOCKED;
+        }
+        if (fd < 0)
+                return -EXIT_FAIL;
+        if (waited && c->verbosity >= 0)
+                fprintf(stderr, "distkernel: waited for another distkernel to finish\n");
+        return fd;
+}
+
+int cli_state_open(struct cli *c, bool readonly, struct state **ret) {
+        int r = state_open(&c->root, readonly ? STATE_READONLY : 0, ret);
+        if (r == -ENOENT && readonly) {
+                *ret = NULL;
+                return 0;
+        }
+        if (r < 0 && !*log_last_error())
+                cli_error(0, "'%s%s': cannot open the state: %s", c->root.path, STATE_DB, strerror(-r));
+        return r;
+}
+
+void cli_print_table(FILE *f, char ***rows, size_t n_rows, size_t n_cols) {
+        size_t w[64] = {};
+        for (size_t i = 0; i < n_rows; i++)
+                for (size_t j = 0; j < n_cols && j < 64; j++)
+                        if (rows[i][j] && strlen(rows[i][j]) > w[j])
+                                w[j] = strlen(rows[i][j]);
+        for (size_t i = 0; i < n_rows; i++) {
+                for (size_t j = 0; j < n_cols && j < 64; j++)
+                        fprintf(f, "%-*s%s", j + 1 < n_cols ? (int) w[j] : 0, rows[i][j] ? rows[i][j] : "-",
+                                j + 1 < n_cols ? "  " : "");
+                fputc('\n', f);
+        }
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "core/state.h"
+#include "kernel/kernel.h"
+#include "modpkg/dkmsconf.h"
+
+/* The plan: which (package, kernel) pairs exist, what their inputs' key is
+ * and what must happen to each. Computing it reads the state, stats files and
+ * evaluates dkms.conf only when its inputs changed (the evaluation is cached
+ * in the state), so that a no-op sync costs a few stats. `status` shows a plan;
+ * `sync` executes it. */
+
+#define BUILD_DIR STATE_DIR "/build"
+#define LOG_DIR STATE_DIR "/log"
+
+struct package {
+        char *name, *version;
+        char *path;       /* root-relative sources dir */
+        char *host_path;
+        char tree_hash[HASH_HEX_LEN];
+        bool latest;      /* the highest registered version of its name */
+        bool missing;     /* the sources are gone */
+};
+
+enum pair_action {
+        ACTION_NONE,        /* up to date (installed or skipped with the same key) */
+        ACTION_BUILD,       /* must be (re)built */
+        ACTION_EXCLUDED,    /* BUILD_EXCLUSIVE_* rules this kernel out */
+        ACTION_FAILED,      /* failed before with the same inputs: not retried without --rebuild */
+        ACTION_NO_HEADERS,  /* no headers for the kernel */
+        ACTION_INVALID,     /* dkms.conf could not be evaluated for this kernel */
+};
+
+struct pair {
+        struct package *pkg;
+        struct kernel *kernel;
+        struct dkms_conf *conf;
+        struct dkms_env env;       /* strings owned by the pair (env_* below) */
+        char *env_dkms_tree, *env_source_tree, *env_installed;
+        char key[HASH_HEX_LEN];
+        enum pair_action action;
+        char *why;                 /* reason for the action */
+        enum pair_state prev;      /* PAIR_STATE_INVALID when never attempted */
+        char *prev_message;
+        /* filled by sync */
+        enum pair_state result;
+        char *result_message;
+        size_t job;
+};
+
+struct plan {
+        const struct root *root;
+        struct state *state;
+        int hostfd;                /* "/" of the host, for headers outside the root */
+        char *arch;
+        char compiler_id[HASH_HEX_LEN];
+        struct kernel **kernels;   /* newest first */
+        size_t n_kernels;
+        char **ignored;            /* kernels the user removed */
+        struct package *pkgs;
+        size_t n_pkgs;
+        struct pair *pairs;
+        size_t n_pairs;
+        struct state_pair *rows;   /* the state's pair rows at planning time */
+        size_t n_rows;
+};
+
+enum plan_flags {
+        PLAN_REBUILD = 1u << 0,    /* rebuild everything, retry failed pairs */
+};
+
+struct plan *plan_free(struct plan *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan *, plan_free)
+#define _cleanup_plan_ _cleanup_(plan_freep)
+
+/* Computes the plan; only_kver limits it to one kernel. */
+int plan_compute(const struct root *root, struct state *st, const char *only_kver,
+                 enum plan_flags flags, struct plan **ret);
+
+const char *pair_action_to_string(enum pair_action a);
+/* Root-relative paths of a pair's work dir and log. */
+char *pair_work_dir(const struct pair *p);
+char *pair_log_path(const char *name, const char *version, const char *kver);
+/* The state row of a (name, version, kver), or NULL. */
+const struct state_pair *plan_row(const struct plan *p, const char *name, const char *version, const char *kver);
+/* What status shows for a pair: installed, failed, excluded, skipped, stale
+ * (installed, but its inputs changed) or missing (never built, no headers). */
+const char *pair_status(const struct pair *x);

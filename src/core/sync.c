@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include "core/exec.h"
+#include "core/sync.h"
+#include "modpkg/build.h"
+#include "modpkg/install.h"
+#include "util/log.h"
+#include "util/strv.h"
+
+struct kjob {
+        struct kernel *kernel;
+        bool changed;       /* something was installed or removed: depmod */
+        bool failed;
+};
+
+struct run {
+        const struct root *root;
+        struct state *st;
+        const struct sync_options *o;
+        struct plan *plan;
+        struct exec *exec;
+        struct kjob *kjobs;
+        size_t n_kjobs;
+        int failed;
+};
+
+struct job_ud {
+        struct run *run;
+        struct pair *pair;  /* build job */
+        struct kjob *kjob;  /* depmod job */
+};
+
+static char *depmod_key(const char *kver) { return strdup_printf("kernel:%s:depmod-needed", kver); }
+
+static struct kjob *kjob_of(struct run *r, const struct kernel *k) {
+        for (size_t i = 0; i < r->n_kjobs; i++)
+                if (r->kjobs[i].kernel == k)
+                        return &r->kjobs[i];
+        return NULL;
+}
+
+static int build_start(void *userdata, pid_t *ret_pid) {
+        struct job_ud *u = userdata;
+        struct pair *x = u->pair;
+        _cleanup_free_ char *work = pair_work_dir(x);
+        _cleanup_free_ char *log = pair_log_path(x->pkg->name, x->pkg->version, x->kernel->kver);
+        int fds[2];
+        const char *mf;
+        pid_t pid;
+
+        if (!work || !log)
+                return -ENOMEM;
+        mf = exec_makeflags(u->run->exec, fds);
+        if (u->run->o->progress)
+                u->run->o->progress(u->run->o->userdata, x, false);
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                struct build_request req = {
+                        .root = u->run->root, .kernel = x->kernel, .conf = x->conf, .env = &x->env,
+                        .pkg_dir = x->pkg->host_path, .work_dir = work, .log_path = log,
+                        .makeflags = mf, .keep_fds = mf ? fds : NULL, .n_keep_fds = mf ? 2 : 0,
+                        .cc = u->run->o->cc, .force = u->run->o->force,
+                };
+                _exit(modpkg_build(&req));
+        }
+        *ret_pid = pid;
+        return 0;
+}
+
+static void set_result(struct pair *x, enum pair_state s, char *msg) {
+        x->result = s;
+        free(x->result_message);
+        x->result_message = msg;
+}
+
+static int build_finish(void *userdata, int status) {
+        struct job_ud *u = userdata;
+        struct run *run = u->run;
+        struct pair *x = u->pair;
+        struct kjob *kj = kjob_of(run, x->kernel);
+        _cleanup_free_ char *work = pair_work_dir(x);
+        _cleanup_free_ char *log = pair_log_path(x->pkg->name, x->pkg->version, x->kernel->kver);
+        _cleanup_free_ char *dk = depmod_key(x->kernel->kver);
+        int r = 0;
+
+        if (!work || !log || !dk)
+                return -ENOMEM;
+        if (status == BUILD_OK) {
+                r = state_meta_set(run->st, dk, "1");
+                if (r >= 0)
+                        r = modpkg_install(run->root, run->st, x->kernel, x->conf, work, x->key);
+                if (r >= 0) {
+                        kj->changed = true;
+                        set_result(x, PAIR_INSTALLED, NULL);
+                        (void) fs_rm_rf(run->root->fd, work);
+                } else
+                        set_result(x, PAIR_FAILED, strdup_printf("installing failed: %s", log_last_error()));
+        } else if (status == BUILD_SKIPPED)
+                set_result(x, PAIR_SKIPPED, modpkg_build_reason(run->root, work));
+        else {
+                _cleanup_free_ char *why = modpkg_build_reason(run->root, work);
+                if (status == EXEC_BLOCKED)
+                        set_result(x, PAIR_FAILED, strdup("not built: a package in its BUILD_DEPENDS failed"));
+                else
+                        set_result(x, PAIR_FAILED, strdup_printf("%s (log: %s)", why ? why : "build failed", log));
+        }
+        if (x->result != PAIR_INSTALLED)
+                (void) state_pair_set(run->st, x->pkg->name, x->pkg->version, x->kernel->kver, x->result,
+                                      x->key, x->result_message);
+        if (run->o->progress)
+                run->o->progress(run->o->userdata, x, true);
+        if (x->result == PAIR_FAILED) {
+                run->failed++;
+                return -1;
+        }
+        return 0;
+}
+
+static const struct exec_job_ops build_ops = { build_start, build_finish };
+
+static int depmod_start(void *userdata, pid_t *ret_pid) {
+        struct job_ud *u = userdata;
+        _cleanup_free_ char *log = strdup_printf(LOG_DIR "/depmod-%s.log", u->kjob->kernel->kver);
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!u->kjob->changed)
+                return 0; /* nothing installed after all */
+        if (!log || fs_mkdir_p(u->run->root->fd, LOG_DIR, 0755) < 0)
+                return -ENOMEM;
+        fd = fs_open(u->run->root->fd, log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+        return modpkg_depmod_start(u->run->root, u->kjob->kernel->kver, fd, ret_pid);
+}
+
+static int depmod_finish(void *userdata, int status) {
+        struct job_ud *u = userdata;
+        _cleanup_free_ char *dk = depmod_key(u->kjob->kernel->kver);
+
+        if (status != 0) {
+                u->kjob->failed = true;
+                u->run->failed++;
+                log_error("kernel '%s': depmod failed (status %d, log: %s/depmod-%s.log)",
+                          u->kjob->kernel->kver, status, LOG_DIR, u->kjob->kernel->kver);
+                return -1;
+        }
+        if (u->kjob->changed && dk)
+                (void) state_meta_set(u->run->st, dk, NULL);
+        return 0;
+}
+
+static const struct exec_job_ops depmod_ops = { depmod_start, depmod_finish };
+
+static struct job_ud *ud_new(struct run *r, struct pair *x, struct kjob *k) {
+        struct job_ud *u = calloc(1, sizeof *u);
+        if (u)
+                *u = (struct job_ud) { r, x, k };
+        return u;
+}
+
+static int add_jobs(struct run *r, struct job_ud ***uds, size_t *n_uds) {
+        struct plan *p = r->plan;
+        int q;
+
+        *uds = calloc(p->n_pairs + p->n_kernels + 1, sizeof **uds);
+        r->kjobs = calloc(p->n_kernels + 1, sizeof *r->kjobs);
+        if (!*uds || !r->kjobs)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_pairs; i++) {
+                struct pair *x = &p->pairs[i];
+                struct job_ud *u;
+                if (x->action != ACTION_BUILD)
+                        continue;
+                u = (*uds)[(*n_uds)++] = ud_new(r, x, NULL);
+                if (!u)
+                        return -ENOMEM;
+                q = exec_add(r->exec, &build_ops, u, true, &x->job);
+                if (q < 0)
+                        return q;
+        }
+        /* BUILD_DEPENDS: a pair waits for the pairs of the packages it names on its kernel. */
+        for (size_t i = 0; i < p->n_pairs; i++) {
+                struct pair *x = &p->pairs[i];
+                if (x->action != ACTION_BUILD)
+                        continue;
+                for (size_t j = 0; j < p->n_pairs; j++)
+                        if (p->pairs[j].action == ACTION_BUILD && p->pairs[j].kernel == x->kernel &&
+                            strv_contains(x->conf->build_depends, p->pairs[j].pkg->name) &&
+                            (q = exec_depend(r->exec, x->job, p->pairs[j].job)) < 0)
+                                return q;
+        }
+        for (size_t k = 0; k < p->n_kernels; k++) {
+                struct kernel *kern = p->kernels[k];
+                struct kjob *kj = &r->kjobs[r->n_kjobs++];
+                _cleanup_free_ char *dk = depmod_key(kern->kver), *v = NULL;
+                size_t id;
+                struct job_ud *u;
+
+                kj->kernel = kern;
+                kj->changed = dk && state_meta_get(r->st, dk, &v) >= 0;
+                u = (*uds)[(*n_uds)++] = ud_new(r, NULL, kj);
+                if (!u)
+                        return -ENOMEM;
+                q = exec_add(r->exec, &depmod_ops, u, false, &id);
+                for (size_t i = 0; q >= 0 && i < p->n_pairs; i++)
+                        if (p->pairs[i].action == ACTION_BUILD && p->pairs[i].kernel == kern)
+                                q = exec_depend_soft(r->exec, id, p->pairs[i].job);
+                if (q < 0)
+                        return q;
+        }
+        return 0;
+}
+
+/* Records exclusions and counts pairs that stay failed. */
+static int record_static(struct run *r) {
+        for (size_t i = 0; i < r->plan->n_pairs; i++) {
+                struct pair *x = &r->plan->pairs[i];
+                int q;
+                switch (x->action) {
+                case ACTION_EXCLUDED:
+                        set_result(x, PAIR_EXCLUDED, x->why ? strdup(x->why) : NULL);
+                        q = state_pair_set(r->st, x->pkg->name, x->pkg->version, x->kernel->kver,
+                                           PAIR_EXCLUDED, "", x->why);
+                        if (q < 0)
+                                return q;
+                        break;
+                case ACTION_FAILED:
+                case ACTION_INVALID:
+                        set_result(x, PAIR_FAILED, x->why ? strdup(x->why) : NULL);
+                        r->failed++;
+                        break;
+                case ACTION_NONE:
+                        set_result(x, x->prev, NULL);
+                        break;
+                default:
+                        break;
+                }
+        }
+        return 0;
+}
+
+/* Older versions that are no longer installed anywhere were superseded: forget them. */
+static int forget_superseded(struct run *r) {
+        struct plan *p = r->plan;
+        for (size_t i = 0; i < p->n_pkgs; i++) {
+                struct state_file *f = NULL;
+                size_t n = 0;
+                int q;
+                if (p->pkgs[i].latest)
+                        continue;
+                q = state_file_list(r->st, NULL, p->pkgs[i].name, p->pkgs[i].version, &f, &n);
+                state_file_list_free(f, n);
+                if (q < 0)
+                        return q;
+                if (n > 0)
+                        continue;
+                log_info("%s/%s is superseded by a newer version and no longer installed anywhere, forgetting it",
+                         p->pkgs[i].name, p->pkgs[i].version);
+                q = state_package_remove(r->st, p->pkgs[i].name, p->pkgs[i].version);
+                if (q < 0)
+                        return q;
+        }
+        return 0;
+}
+
+int sync_forget_kernel(const struct root *root, struct state *st, const char *kver, bool keep_registered) {
+        _cleanup_free_ char *dir = strdup_printf(BUILD_DIR "/%s", kver);
+        _cleanup_free_ char *mods = strdup_printf(MODULES_DIR "/%s", kver);
+        int r;
+
+        if (!dir || !mods)
+                return -ENOMEM;
+        r = modpkg_uninstall(root, st, kver, NULL, NULL);
+        if (r < 0)
+                return r;
+        (void) fs_rm_rf(root->fd, dir);
+        if (r > 0 && fs_exists(root->fd, mods) && modpkg_depmod(root, kver, -1) != 0)
+                log_warning("kernel '%s': depmod failed after removing modules", kver);
+        if (keep_registered) {
+                r = state_kernel_set_ignored(st, kver, true);
+                if (r >= 0)
+                        r = state_begin(st);
+                if (r >= 0) {
+                        struct state_pair *l = NULL;
+                        size_t n = 0;
+                        r = state_pair_list(st, kver, &l, &n);
+                        for (size_t i = 0; r >= 0 && i < n; i++)
+                                r = state_pair_delete(st, l[i].name, l[i].version, kver);
+                        state_pair_list_free(l, n);
+                        r = r < 0 ? (state_rollback(st), r) : state_commit(st);
+                }
+                return r;
+        }
+        return state_kernel_remove(st, kver);
+}
+
+int sync_reconcile_kernels(const struct root *root, struct state *st, struct plan *p) {
+        _cleanup_strv_free_ char **registered = NULL;
+        int r = state_kernel_list(st, &registered, NULL);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(kv, registered) {
+                bool present = false;
+                for (size_t i = 0; i < p->n_kernels; i++)
+                        present |= streq(p->kernels[i]->kver, *kv);
+                if (present)
+                        continue;
+                log_info("kernel %s is no longer installed, forgetting it", *kv);
+                r = sync_forget_kernel(root, st, *kv, false);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < p->n_kernels; i++)
+                if (!strv_contains(registered, p->kernels[i]->kver)) {
+                        r = state_kernel_add(st, p->kernels[i]->kver, p->kernels[i]->image);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+int sync_run(const struct root *root, struct state *st, const struct sync_options *o, struct plan **ret_plan) {
+        _cleanup_plan_ struct plan *p = NULL;
+        struct run run = { .root = root, .st = st, .o = o };
+        struct job_ud **uds = NULL;
+        size_t n_uds = 0;
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        int r;
+
+        r = plan_compute(root, st, o->kernel, o->rebuild ? PLAN_REBUILD : 0, &p);
+        if (r < 0)
+                return r;
+        run.plan = p;
+        if (!o->kernel && !o->dry_run) {
+                r = sync_reconcile_kernels(root, st, p);
+                if (r < 0)
+                        return r;
+        }
+        if (o->dry_run) {
+                *ret_plan = TAKE_PTR(p);
+                return 0;
+        }
+        run.exec = exec_new(o->jobs ? o->jobs : (unsigned) (ncpu > 0 ? ncpu : 1));
+        if (!run.exec)
+                return -ENOMEM;
+        r = record_static(&run);
+        if (r >= 0)
+                r = add_jobs(&run, &uds, &n_uds);
+        if (r >= 0)
+                r = exec_run(run.exec);
+        exec_free(run.exec);
+        for (size_t i = 0; i < n_uds; i++)
+                free(uds[i]);
+        free(uds);
+        free(run.kjobs);
+        if (r >= 0)
+                r = forget_superseded(&run);
+        if (r < 0)
+                return r;
+        *ret_plan = TAKE_PTR(p);
+        return run.failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "core/plan.h"
+
+/* sync: bring every (package, kernel) pair up to date. The caller holds the
+ * lock. Builds run in parallel (-j), each successful build is installed as soon
+ * as it finishes, depmod runs once per kernel after its last install. A failed
+ * pair blocks only what depends on it; the modules of a previously installed
+ * version stay until a new build succeeds. */
+struct sync_options {
+        const char *kernel;  /* only this kernel, or NULL */
+        unsigned jobs;       /* 0: number of CPUs */
+        bool rebuild;        /* rebuild everything, retry failed pairs */
+        bool force;          /* skip the version sanity check */
+        bool dry_run;        /* plan only */
+        const char *cc;      /* compiler command for module builds, or NULL */
+        /* progress callback: a pair started (done == false) or finished */
+        void (*progress)(void *userdata, const struct pair *p, bool done);
+        void *userdata;
+};
+
+/* Returns 0 when every required pair succeeded, 1 when some failed, -errno on
+ * errors that stopped the sync. *ret_plan gets the executed plan with results. */
+int sync_run(const struct root *root, struct state *st, const struct sync_options *o, struct plan **ret_plan);
+
+/* Forgets kernels whose files are gone and registers new ones; also used by
+ * `kernel list`. */
+int sync_reconcile_kernels(const struct root *root, struct state *st, struct plan *p);
+
+/* Uninstalls everything distkernel installed for kver, removes its build dirs
+ * and runs depmod when the kernel's modules dir still exists. */
+int sync_forget_kernel(const struct root *root, struct state *st, const char *kver, bool keep_registered);

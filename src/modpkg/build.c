@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <libkmod.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include "kernel/kver.h"
+#include "modpkg/build.h"
+#include "util/log.h"
+#include "util/spawn.h"
+#include "util/strv.h"
+
+struct ctx {
+        const struct build_request *req;
+        int log_fd;
+        char *build_host;   /* host path of WORK/build */
+        char *build_rel;
+        char **env;
+};
+
+static void logf_(struct ctx *c, const char *fmt, ...) _printf_(2, 3);
+static void logf_(struct ctx *c, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vdprintf(c->log_fd, fmt, ap);
+        va_end(ap);
+}
+
+static void set_reason(struct ctx *c, const char *fmt, ...) _printf_(2, 3);
+static void set_reason(struct ctx *c, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL, *p = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        if (!msg)
+                return;
+        logf_(c, "distkernel: %s\n", msg);
+        p = path_join(c->req->work_dir, "result");
+        if (p)
+                (void) fs_write_atomic(c->req->root->fd, p, msg, strlen(msg), 0644);
+}
+
+char *modpkg_build_reason(const struct root *root, const char *work_dir) {
+        _cleanup_free_ char *p = path_join(work_dir, "result");
+        char *s = NULL;
+        if (!p || fs_read_all(root->fd, p, 4096, &s, NULL) < 0)
+                return NULL;
+        return s;
+}
+
+char *modpkg_installed_name(const struct dkms_module *m, enum module_compress comp) {
+        return strdup_printf("%s.ko%s", m->dest_name, module_compress_suffix(comp));
+}
+
+char *modpkg_staged_path(const char *work_dir, const struct dkms_module *m, enum module_compress comp) {
+        return strdup_printf("%s/stage/%s.ko%s", work_dir, m->dest_name, module_compress_suffix(comp));
+}
+
+static int build_env(struct ctx *c) {
+        const struct dkms_env *e = c->req->env;
+        const char *path = getenv("PATH");
+        char **l = NULL;
+
+        if (strv_pushf(&l, "PATH=%s", path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0 ||
+            strv_push(&l, "LC_ALL=C") < 0 || strv_push(&l, "HOME=/root") < 0 ||
+            strv_pushf(&l, "kernelver=%s", e->kernelver) < 0 ||
+            strv_pushf(&l, "arch=%s", e->arch) < 0 ||
+            strv_pushf(&l, "kernel_source_dir=%s", e->kernel_source_dir) < 0 ||
+            strv_pushf(&l, "dkms_tree=%s", e->dkms_tree) < 0 ||
+            strv_pushf(&l, "source_tree=%s", e->source_tree) < 0 ||
+            (c->req->makeflags && strv_pushf(&l, "MAKEFLAGS=%s", c->req->makeflags) < 0) ||
+            (c->req->cc && strv_pushf(&l, "CC=%s", c->req->cc) < 0)) {
+                strv_free(l);
+                return -ENOMEM;
+        }
+        c->env = l;
+        return 0;
+}
+
+/* Runs argv in dir with the log as output; returns the exit status or -errno. */
+static int run_logged(struct ctx *c, const char *const *argv, const char *dir) {
+        struct spawn s = SPAWN_INIT;
+        s.argv = argv;
+        s.envp = c->env;
+        s.cwd = dir;
+        s.fd_out = c->log_fd;
+        s.fd_err = -2;
+        s.keep_fds = c->req->keep_fds;
+        s.n_keep_fds = c->req->n_keep_fds;
+        return spawn_run(&s);
+}
+
+static int run_shell(struct ctx *c, const char *what, const char *code, const char *dir) {
+        int r;
+        logf_(c, "distkernel: running %s: %s\n", what, code);
+        r = run_logged(c, (const char *const[]) { "bash", "--norc", "--noprofile", "-c", code, NULL }, dir);
+        if (r < 0) {
+                set_reason(c, "cannot run %s: %s", what, strerror(-r));
+                return r;
+        }
+        if (r != 0) {
+                set_reason(c, "%s exited with status %d", what, r);
+                return -EPROTO;
+        }
+        return 0;
+}
+
+/* PRE_BUILD/POST_BUILD run from the build dir, PRE_INSTALL from the sources, as
+ * DKMS does: "exec DIR/SCRIPT" with the words after the script as arguments. */
+static int run_script(struct ctx *c, const char *what, const char *script, const char *dir) {
+        _cleanup_free_ char *code = NULL;
+        if (isempty(script))
+                return 0;
+        code = strdup_printf("exec ./%s", script);
+        if (!code)
+                return -ENOMEM;
+        return run_shell(c, what, code, dir);
+}
+
+static int prepare_tree(struct ctx *c) {
+        const struct build_request *req = c->req;
+        _cleanup_close_ int src = -EBADF, dst = -EBADF;
+        int r;
+
+        r = fs_rm_rf(req->root->fd, req->work_dir);
+        if (r >= 0)
+                r = fs_mkdir_p(req->root->fd, c->build_rel, 0755);
+        if (r < 0) {
+                set_reason(c, "'%s': cannot prepare: %s", c->build_rel, strerror(-r));
+                return r;
+        }
+        src = open(req->pkg_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dst = fs_open_dir(req->root->fd, c->build_rel);
+        if (src < 0 || dst < 0) {
+                set_reason(c, "'%s': cannot open: %s", src < 0 ? req->pkg_dir : c->build_rel, strerror(errno));
+                return -errno;
+        }
+        r = fs_copy_tree(src, dst);
+        if (r < 0)
+                set_reason(c, "copying '%s' to '%s': %s", req->pkg_dir, c->build_rel, strerror(-r));
+        return r;
+}
+
+static int apply_patches(struct ctx *c) {
+        STRV_FOREACH(p, c->req->conf->patches) {
+                _cleanup_free_ char *rel = strdup_printf("patches/%s", *p);
+                int r;
+                if (!rel)
+                        return -ENOMEM;
+                logf_(c, "distkernel: applying patch %s\n", *p);
+                r = run_logged(c, (const char *const[]) { "patch", "-p1", "--forward", "--batch", "-i", rel, NULL },
+                               c->build_host);
+                if (r != 0) {
+                        set_reason(c, "patch '%s' does not apply (status %d)", *p, r);
+                        return -EPROTO;
+                }
+        }
+        return 0;
+}
+
+/* DKMS runs MAKE with "make" replaced by "make -jN KERNELRELEASE=KVER"; the -j
+ * comes from our jobserver instead. */
+static char *make_command(struct ctx *c) {
+        const char *m = c->req->conf->make, *rest = startswith(m, "make");
+        if (rest && (*rest == ' ' || *rest == 0))
+                return strdup_printf("make KERNELRELEASE=%s%s", c->req->env->kernelver, rest);
+        return strdup(m);
+}
+
+static int check_built(struct ctx *c) {
+        const struct dkms_conf *conf = c->req->conf;
+        for (size_t i = 0; i < conf->n_modules; i++) {
+                const struct dkms_module *m = &conf->modules[i];
+                _cleanup_free_ char *p = strdup_printf("%s/%s/%s.ko", c->build_rel, m->built_location, m->built_name);
+                struct stat st;
+                if (!p)
+                        return -ENOMEM;
+                if (fs_stat(c->req->root->fd, p, &st) < 0 || !S_ISREG(st.st_mode)) {
+                        set_reason(c, "'%s': BUILT_MODULE_NAME[%zu] '%s' was not built (no '%s/%s.ko')",
+                                   conf->path, i, m->built_name,
+                                   isempty(m->built_location) ? "." : m->built_location, m->built_name);
+                        return -ENOENT;
+                }
+        }
+        return 0;
+}
+
+static char *module_info(struct kmod_module *mod, const char *key) {
+        struct kmod_list *info = NULL, *l;
+        char *v = NULL;
+
+        if (kmod_module_get_info(mod, &info) < 0)
+                return NULL;
+        kmod_list_foreach(l, info)
+                if (!v && streq(kmod_module_info_get_key(l), key))
+                        v = strdup(strempty(kmod_module_info_get_value(l)));
+        kmod_module_info_free_list(info);
+        return v;
+}
+
+/* The kernel's own copy of module NAME (not one in updates/dkms), or NULL. */
+static struct kmod_module *kernel_module(struct kmod_ctx *kctx, const char *name) {
+        struct kmod_list *list = NULL, *l;
+        struct kmod_module *found = NULL;
+
+        if (kmod_module_new_from_lookup(kctx, name, &list) < 0)
+                return NULL;
+        kmod_list_foreach(l, list) {
+                struct kmod_module *m = kmod_module_get_module(l);
+                const char *p = kmod_module_get_path(m);
+                if (!found && p && !strstr(p, "/updates/dkms/") && streq(kmod_module_get_name(m), name))
+                        found = m;
+                else
+                        kmod_module_unref(m);
+        }
+        kmod_module_unref_list(list);
+        return found;
+}
+
+/* DKMS's version sanity check: returns 1 (and a reason) when the kernel already
+ * ships this module in an equal or newer version. */
+static int version_sane(struct ctx *c, struct kmod_ctx *kctx, const struct dkms_module *m, const char *built) {
+        struct kmod_module *km = kernel_module(kctx, m->dest_name), *bm = NULL;
+        _cleanup_free_ char *kv = NULL, *bv = NULL, *ks = NULL, *bs = NULL;
+        int skip = 0;
+
+        if (!km)
+                return 0;
+        if (kmod_module_new_from_path(kctx, built, &bm) >= 0) {
+                kv = module_info(km, "version");
+                bv = module_info(bm, "version");
+                ks = module_info(km, "srcversion");
+                bs = module_info(bm, "srcversion");
+        }
+        if (kv && bv) {
+                int cmp = kver_compare(kv, bv);
+                skip = cmp > 0 || (cmp == 0 && (!ks || !bs || streq(ks, bs)));
+        }
+        if (skip)
+                set_reason(c, "module '%s' version %s is not newer than the kernel's own '%s' (version %s); "
+                           "use --force to install it anyway", m->dest_name, bv, kmod_module_get_path(km), kv);
+        kmod_module_unref(km);
+        kmod_module_unref(bm);
+        return skip;
+}
+
+static int check_versions(struct ctx *c) {
+        const struct build_request *req = c->req;
+        _cleanup_free_ char *moddir = NULL;
+        struct kmod_ctx *kctx;
+        int r = 0;
+
+        if (req->force)
+                return 0;
+        moddir = root_host_path(req->root, "/usr/lib/modules");
+        if (!moddir || !(moddir = path_join(TAKE_PTR(moddir), req->kernel->kver)))
+                return -ENOMEM;
+        kctx = kmod_new(moddir, (const char *const[]) { NULL });
+        if (!kctx)
+                return 0;
+        for (size_t i = 0; r == 0 && i < req->conf->n_modules; i++) {
+                const struct dkms_module *m = &req->conf->modules[i];
+                _cleanup_free_ char *b = strdup_printf("%s/%s/%s.ko", c->build_host, m->built_location, m->built_name);
+                if (!b) {
+                        r = -ENOMEM;
+                        break;
+                }
+                r = version_sane(c, kctx, m, b);
+        }
+        kmod_unref(kctx);
+        return r;
+}
+
+static int stage_one(struct ctx *c, const struct dkms_module *m, const char *stage_host) {
+        enum module_compress comp = c->req->kernel->compress;
+        _cleanup_free_ char *src = strdup_printf("%s/%s/%s.ko", c->build_host, m->built_location, m->built_name);
+        _cleanup_free_ char *dst = strdup_printf("%s/%s.ko", stage_host, m->dest_name);
+        int r;
+
+        if (!src || !dst)
+                return -ENOMEM;
+        r = run_logged(c, (const char *const[]) { "cp", "--", src, dst, NULL }, NULL);
+        if (r == 0 && m->strip)
+                r = run_logged(c, (const char *const[]) { "strip", "-g", dst, NULL }, NULL);
+        if (r == 0 && comp == MODULE_COMPRESS_XZ)
+                r = run_logged(c, (const char *const[]) { "xz", "--check=crc32", "--lzma2=dict=1MiB", "-f", dst, NULL }, NULL);
+        else if (r == 0 && comp == MODULE_COMPRESS_ZSTD)
+                r = run_logged(c, (const char *const[]) { "zstd", "-T0", "--rm", "-f", "-q", dst, NULL }, NULL);
+        else if (r == 0 && comp == MODULE_COMPRESS_GZIP)
+                r = run_logged(c, (const char *const[]) { "gzip", "-n", "-f", dst, NULL }, NULL);
+        if (r != 0) {
+                set_reason(c, "staging module '%s' failed (status %d)", m->dest_name, r);
+                return r < 0 ? r : -EPROTO;
+        }
+        return 0;
+}
+
+static int stage(struct ctx *c) {
+        _cleanup_free_ char *rel = path_join(c->req->work_dir, "stage"), *host = NULL;
+        int r;
+
+        if (!rel || !(host = root_host_path(c->req->root, rel)))
+                return -ENOMEM;
+        r = fs_mkdir_p(c->req->root->fd, rel, 0755);
+        if (r < 0) {
+                set_reason(c, "'%s': cannot create: %s", rel, strerror(-r));
+                return r;
+        }
+        for (size_t i = 0; i < c->req->conf->n_modules; i++) {
+                r = stage_one(c, &c->req->conf->modules[i], host);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int open_log(const struct build_request *req) {
+        _cleanup_free_ char *dir = strdup(req->log_path);
+        char *slash;
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (slash) {
+                *slash = 0;
+                r = fs_mkdir_p(req->root->fd, dir, 0755);
+                if (r < 0)
+                        return r;
+        }
+        return fs_open(req->root->fd, req->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+}
+
+static int build_steps(struct ctx *c) {
+        const struct dkms_conf *conf = c->req->conf;
+        _cleanup_free_ char *make = NULL;
+        int r;
+
+        r = prepare_tree(c);
+        if (r >= 0)
+                r = apply_patches(c);
+        if (r >= 0)
+                r = run_script(c, "PRE_BUILD", conf->pre_build, c->build_host);
+        if (r < 0)
+                return BUILD_FAILED;
+        make = make_command(c);
+        if (!make)
+                return BUILD_FAILED;
+        r = run_shell(c, "MAKE", make, c->build_host);
+        if (r >= 0)
+                r = run_script(c, "POST_BUILD", conf->post_build, c->build_host);
+        if (r >= 0)
+                r = check_built(c);
+        if (r < 0)
+                return BUILD_FAILED;
+        r = check_versions(c);
+        if (r > 0)
+                return BUILD_SKIPPED;
+        if (r >= 0)
+                r = run_script(c, "PRE_INSTALL", conf->pre_install, c->req->pkg_dir);
+        if (r >= 0)
+                r = stage(c);
+        return r < 0 ? BUILD_FAILED : BUILD_OK;
+}
+
+static void ctx_done(struct ctx *c) {
+        if (c->log_fd >= 0)
+                close(c->log_fd);
+        free(c->build_rel);
+        free(c->build_host);
+        strv_free(c->env);
+}
+
+int modpkg_build(const struct build_request *req) {
+        _cleanup_(ctx_done) struct ctx c = { .req = req, .log_fd = -EBADF };
+        int r;
+
+        c.log_fd = open_log(req);
+        if (c.log_fd < 0)
+                c.log_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        c.build_rel = path_join(req->work_dir, "build");
+        c.build_host = c.build_rel ? root_host_path(req->root, c.build_rel) : NULL;
+        if (!c.build_host || build_env(&c) < 0)
+                return BUILD_FAILED;
+        logf_(&c, "distkernel: building %s/%s for %s in %s\n", req->conf->name, req->conf->version,
+              req->kernel->kver, c.build_host);
+        r = build_steps(&c);
+        logf_(&c, "distkernel: %s\n", r == BUILD_OK ? "built" : r == BUILD_SKIPPED ? "skipped" : "failed");
+        return r;
+}

@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/strv.h"
+
+static long fault_at = -1, fault_count;
+static int fault_errno = EIO;
+static bool fault_kill, fault_init;
+
+int fs_fault(const char *op) {
+        if (!fault_init) {
+                const char *e = getenv("DISTKERNEL_FAULT");
+                fault_init = true;
+                if (e) {
+                        char *end;
+                        fault_at = strtol(e, &end, 10);
+                        if (*end == ':' && streq(end + 1, "kill"))
+                                fault_kill = true;
+                        else if (*end == ':')
+                                fault_errno = (int) strtol(end + 1, NULL, 10);
+                }
+        }
+        if (fault_at < 0)
+                return 0;
+        if (++fault_count != fault_at)
+                return 0;
+        if (fault_kill)
+                raise(SIGKILL);
+        log_debug("injected fault at operation %ld (%s)", fault_count, op);
+        return -fault_errno;
+}
+
+static const char *rel(const char *path) {
+        while (*path == '/')
+                path++;
+        return *path ? path : ".";
+}
+
+int fs_open(int rootfd, const char *path, int flags, mode_t mode) {
+        struct open_how how = {
+                .flags = (uint64_t) flags | O_CLOEXEC,
+                .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        long fd;
+
+        if ((flags & (O_WRONLY | O_RDWR | O_CREAT)) && fs_fault("open") < 0)
+                return -EIO;
+        fd = syscall(SYS_openat2, rootfd, rel(path), &how, sizeof how);
+        return fd < 0 ? -errno : (int) fd;
+}
+
+int fs_open_dir(int rootfd, const char *path) {
+        return fs_open(rootfd, path, O_RDONLY | O_DIRECTORY, 0);
+}
+
+/* Opens the parent directory of path and returns its last component. */
+static int open_parent(int rootfd, const char *path, int *ret_dirfd, char **ret_base) {
+        _cleanup_free_ char *p = strdup(rel(path));
+        char *slash;
+        int fd;
+
+        if (!p)
+                return -ENOMEM;
+        slash = strrchr(p, '/');
+        if (slash) {
+                *slash = 0;
+                fd = fs_open_dir(rootfd, p);
+        } else
+                fd = fs_open_dir(rootfd, ".");
+        if (fd < 0)
+                return fd;
+        *ret_base = strdup(slash ? slash + 1 : p);
+        if (!*ret_base) {
+                close(fd);
+                return -ENOMEM;
+        }
+        if (streq(*ret_base, "..") || streq(*ret_base, ".")) {
+                close(fd);
+                *ret_base = mfree(*ret_base);
+                return -EINVAL;
+        }
+        *ret_dirfd = fd;
+        return 0;
+}
+
+int fs_stat(int rootfd, const char *path, struct stat *ret) {
+        _cleanup_close_ int fd = fs_open(rootfd, path, O_PATH, 0);
+        if (fd < 0)
+                return fd;
+        return fstat(fd, ret) < 0 ? -errno : 0;
+}
+
+int fs_lstat(int rootfd, const char *path, struct stat *ret) {
+        _cleanup_close_ int fd = fs_open(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+        if (fd < 0)
+                return fd;
+        return fstat(fd, ret) < 0 ? -errno : 0;
+}
+
+bool fs_exists(int rootfd, const char *path) {
+        struct stat st;
+        return fs_stat(rootfd, path, &st) >= 0;
+}
+
+int fs_mkdir_p(int rootfd, const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(rel(path));
+        char *s;
+
+        if (!p)
+                return -ENOMEM;
+        if (streq(p, "."))
+                return 0;
+        for (s = p;; s++) {
+                if (*s == '/' || *s == 0) {
+                        char c = *s;
+                        _cleanup_close_ int dfd = -EBADF;
+                        _cleanup_free_ char *base = NULL;
+                        int r;
+
+                        *s = 0;
+                        r = open_parent(rootfd, p, &dfd, &base);
+                        if (r < 0)
+                                return r;
+                        if (fs_fault("mkdir") < 0)
+                                return -EIO;
+                        if (mkdirat(dfd, base, mode) < 0 && errno != EEXIST)
+                                return -errno;
+                        *s = c;
+                        if (c == 0)
+                                break;
+                }
+        }
+        return 0;
+}
+
+int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        char buf[65536];
+
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof buf);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                if (sb.len + (size_t) n > max)
+                        return -EFBIG;
+                if (strbuf_add(&sb, buf, (size_t) n) < 0)
+                        return -ENOMEM;
+        }
+        if (ret_len)
+                *ret_len = sb.len;
+        *ret = strbuf_detach(&sb);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int fs_read_all(int rootfd, const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = fs_open(rootfd, path, O_RDONLY, 0);
+        if (fd < 0)
+                return fd;
+        return fd_read_all(fd, max, ret, ret_len);
+}
+
+int fd_write_all(int fd, const void *buf, size_t len) {
+        const char *p = buf;
+
+        if (fs_fault("write") < 0)
+                return -EIO;
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+int fs_readlink(int rootfd, const char *path, char **ret) {
+        _cleanup_close_ int dfd = -EBADF;
+        _cleanup_free_ char *base = NULL;
+        char buf[PATH_MAX];
+        ssize_t n;
+        int r;
+
+        r = open_parent(rootfd, path, &dfd, &base);
+        if (r < 0)
+                return r;
+        n = readlinkat(dfd, base, buf, sizeof buf - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = 0;
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int fs_unlink(int rootfd, const char *path) {
+        _cleanup_close_ int dfd = -EBADF;
+        _cleanup_free_ char *base = NULL;
+        int r;
+
+        r = open_parent(rootfd, path, &dfd, &base);
+        if (r < 0)
+                return r;
+        if (fs_fault("unlink") < 0)
+                return -EIO;
+        return unlinkat(dfd, base, 0) < 0 ? -errno : 0;
+}
+
+static int rm_rf_children(int dfd) {
+        DIR *d = fdopendir(dfd);
+        struct dirent *de;
+        int r = 0;
+
+        if (!d) {
+                close(dfd);
+                return -errno;
+        }
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (de->d_type == DT_DIR) {
+                        int sub = openat(dirfd(d), de->d_name,
+                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sub < 0) {
+                                r = -errno;
+                                continue;
+                        }
+                        int q = rm_rf_children(sub);
+                        if (q < 0)
+                                r = q;
+                        if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0)
+                                r = -errno;
+                } else if (unlinkat(dirfd(d), de->d_name, 0) < 0)
+                        r = -errno;
+        }
+        closedir(d);
+        return r;
+}
+
+int fs_rm_rf(int rootfd, const char *path) {
+        _cleanup_close_ int pfd = -EBADF;
+        _cleanup_free_ char *base = NULL;
+        struct stat st;
+        int r, fd;
+
+        r = open_parent(rootfd, path, &pfd, &base);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (fs_fault("rm") < 0)
+                return -EIO;
+        if (!S_ISDIR(st.st_mode))
+                return unlinkat(pfd, base, 0) < 0 ? -errno : 0;
+        fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = rm_rf_children(fd);
+        if (r < 0)
+                return r;
+        return unlinkat(pfd, base, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
+static int copy_fd(int in, int out) {
+        char buf[65536];
+        for (;;) {
+                ssize_t n = read(in, buf, sizeof buf);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return 0;
+                int r = fd_write_all(out, buf, (size_t) n);
+                if (r < 0)
+                        return r;
+        }
+}
+
+int fs_copy_tree(int srcdirfd, int dstdirfd) {
+        int dupfd = fcntl(srcdirfd, F_DUPFD_CLOEXEC, 3);
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (dupfd < 0)
+                return -errno;
+        d = fdopendir(dupfd);
+        if (!d) {
+                close(dupfd);
+                return -errno;
+        }
+        rewinddir(d);
+        while (r >= 0 && (de = readdir(d))) {
+                struct stat st;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (fstatat(srcdirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        r = -errno;
+                        break;
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        _cleanup_close_ int s = -EBADF, t = -EBADF;
+                        if (mkdirat(dstdirfd, de->d_name, st.st_mode & 07777) < 0 && errno != EEXIST) {
+                                r = -errno;
+                                break;
+                        }
+                        s = openat(srcdirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        t = openat(dstdirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (s < 0 || t < 0) {
+                                r = -errno;
+                                break;
+                        }
+                        r = fs_copy_tree(s, t);
+                } else if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX];
+                        ssize_t n = readlinkat(srcdirfd, de->d_name, target, sizeof target - 1);
+                        if (n < 0) {
+                                r = -errno;
+                                break;
+                        }
+                        target[n] = 0;
+                        if (symlinkat(target, dstdirfd, de->d_name) < 0)
+                                r = -errno;
+                } else if (S_ISREG(st.st_mode)) {
+                        _cleanup_close_ int s = -EBADF, t = -EBADF;
+                        s = openat(srcdirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                        t = openat(dstdirfd, de->d_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                   st.st_mode & 07777);
+                        if (s < 0 || t < 0) {
+                                r = -errno;
+                                break;
+                        }
+                        r = copy_fd(s, t);
+                        if (r >= 0 && close(TAKE_FD(t)) < 0)
+                                r = -errno;
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+int fs_fsync_dir(int rootfd, const char *dir) {
+        _cleanup_close_ int fd = fs_open_dir(rootfd, dir);
+        if (fd < 0)
+                return fd;
+        if (fs_fault("fsync") < 0)
+                return -EIO;
+        return fsync(fd) < 0 ? -errno : 0;
+}
+
+int fs_tmp_open(int rootfd, const char *target, mode_t mode, struct fs_tmp *ret) {
+        _cleanup_close_ int dfd = -EBADF;
+        _cleanup_free_ char *base = NULL;
+        int r;
+
+        r = open_parent(rootfd, target, &dfd, &base);
+        if (r < 0)
+                return r;
+        for (int tries = 0; tries < 100; tries++) {
+                uint64_t rnd = 0;
+                _cleanup_free_ char *name = NULL;
+                int fd;
+
+                if (getrandom(&rnd, sizeof rnd, 0) < 0)
+                        rnd = (uint64_t) getpid() * 1000003u + (uint64_t) tries;
+                name = strdup_printf(".#%s.%016llx", base, (unsigned long long) rnd);
+                if (!name)
+                        return -ENOMEM;
+                if (fs_fault("create") < 0)
+                        return -EIO;
+                fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+                if (fd < 0) {
+                        if (errno == EEXIST)
+                                continue;
+                        return -errno;
+                }
+                if (fchmod(fd, mode) < 0) {
+                        r = -errno;
+                        close(fd);
+                        unlinkat(dfd, name, 0);
+                        return r;
+                }
+                *ret = (struct fs_tmp) {
+                        .fd = fd, .dirfd = TAKE_FD(dfd),
+                        .tmpname = TAKE_PTR(name), .basename = TAKE_PTR(base),
+                };
+                return 0;
+        }
+        return -EEXIST;
+}
+
+int fs_tmp_commit(struct fs_tmp *t) {
+        if (fs_fault("fsync") < 0 || fsync(t->fd) < 0)
+                return errno ? -errno : -EIO;
+        if (close(TAKE_FD(t->fd)) < 0)
+                return -errno;
+        if (fs_fault("rename") < 0)
+                return -EIO;
+        if (renameat(t->dirfd, t->tmpname, t->dirfd, t->basename) < 0)
+                return -errno;
+        t->tmpname = mfree(t->tmpname);
+        if (fs_fault("fsync") < 0 || fsync(t->dirfd) < 0)
+                return errno ? -errno : -EIO;
+        return 0;
+}
+
+void fs_tmp_done(struct fs_tmp *t) {
+        if (t->fd >= 0)
+                close(t->fd);
+        if (t->tmpname && t->dirfd >= 0)
+                unlinkat(t->dirfd, t->tmpname, 0);
+        if (t->dirfd >= 0)
+                close(t->dirfd);
+        free(t->tmpname);
+        free(t->basename);
+        *t = (struct fs_tmp) FS_TMP_INIT;
+}
+
+int fs_write_atomic(int rootfd, const char *target, const void *data, size_t len, mode_t mode) {
+        _cleanup_fs_tmp_ struct fs_tmp t = FS_TMP_INIT;
+        int r;
+
+        r = fs_tmp_open(rootfd, target, mode, &t);
+        if (r < 0)
+                return r;
+        r = fd_write_all(t.fd, data, len);
+        if (r < 0)
+                return r;
+        return fs_tmp_commit(&t);
+}
+
+int root_open(const char *path, struct root *ret) {
+        _cleanup_free_ char *abs = realpath(path, NULL);
+        int fd;
+
+        if (!abs)
+                return -errno;
+        fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret = (struct root) { .fd = fd, .path = TAKE_PTR(abs) };
+        return 0;
+}
+
+void root_done(struct root *r) {
+        if (r->fd >= 0)
+                close(r->fd);
+        r->fd = -EBADF;
+        r->path = mfree(r->path);
+}
+
+char *root_host_path(const struct root *r, const char *p) {
+        return path_join(r->path, p);
+}

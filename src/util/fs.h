@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include "util/macro.h"
+
+/* Every path distkernel touches lives under a root, opened once as a directory
+ * fd. Paths given to fs_* functions are relative to that root (a leading '/' is
+ * allowed and means the root) and are resolved with openat2(RESOLVE_IN_ROOT):
+ * symlinks and ".." can never lead outside it. All file I/O of the library goes
+ * through here so that tests can inject failures (see fs_fault_*). */
+
+struct root {
+        int fd;
+        char *path; /* absolute host path of the root, "/" for the real root */
+};
+
+int root_open(const char *path, struct root *ret);
+void root_done(struct root *r);
+/* Host path of a root-relative path (for programs we spawn). NULL on OOM. */
+char *root_host_path(const struct root *r, const char *rel);
+
+/* openat2() with RESOLVE_IN_ROOT relative to rootfd; returns fd or -errno.
+ * O_CLOEXEC is always added. */
+int fs_open(int rootfd, const char *path, int flags, mode_t mode);
+int fs_open_dir(int rootfd, const char *path);
+int fs_stat(int rootfd, const char *path, struct stat *ret);
+/* lstat-like: does not follow a final symlink. */
+int fs_lstat(int rootfd, const char *path, struct stat *ret);
+bool fs_exists(int rootfd, const char *path);
+/* Creates the directory and its parents (mode for the new ones). */
+int fs_mkdir_p(int rootfd, const char *path, mode_t mode);
+/* Reads a whole file (at most max bytes, -EFBIG beyond), NUL-terminated. */
+int fs_read_all(int rootfd, const char *path, size_t max, char **ret, size_t *ret_len);
+int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len);
+/* Writes all of buf or fails. */
+int fd_write_all(int fd, const void *buf, size_t len);
+/* Reads the target of a symlink inside the root (not resolved). */
+int fs_readlink(int rootfd, const char *path, char **ret);
+/* Removes a file; -ENOENT when absent. */
+int fs_unlink(int rootfd, const char *path);
+/* Removes a tree without following symlinks; absent is success. */
+int fs_rm_rf(int rootfd, const char *path);
+/* Copies the tree below srcdir (a host directory fd) into dstdir (a directory fd
+ * inside the root), regular files, directories and symlinks (copied as links). */
+int fs_copy_tree(int srcdirfd, int dstdirfd);
+int fs_fsync_dir(int rootfd, const char *dir);
+
+/* Staged files: a temp file in the target's directory, renamed over the target
+ * by fs_tmp_commit() after fsync; fs_tmp_done() removes an uncommitted temp. */
+struct fs_tmp {
+        int fd;
+        int dirfd;
+        char *tmpname;  /* in dirfd */
+        char *basename; /* target name in dirfd */
+};
+#define FS_TMP_INIT { .fd = -EBADF, .dirfd = -EBADF }
+int fs_tmp_open(int rootfd, const char *target, mode_t mode, struct fs_tmp *ret);
+int fs_tmp_commit(struct fs_tmp *t);
+void fs_tmp_done(struct fs_tmp *t);
+#define _cleanup_fs_tmp_ _cleanup_(fs_tmp_done)
+/* Atomically replaces target with data. */
+int fs_write_atomic(int rootfd, const char *target, const void *data, size_t len, mode_t mode);
+
+/* Fault injection for tests: when DISTKERNEL_FAULT=N[:errno] is set, the Nth
+ * checked operation fails with that errno (default EIO); ":kill" kills the process. */
+int fs_fault(const char *op);
