@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <time.h>
 #include "cli/cli.h"
+#include "core/config.h"
 #include "core/sync.h"
 #include "kernel/kver.h"
 #include "util/json.h"
@@ -114,6 +115,7 @@ int cmd_sync(struct cli *c, int argc, char **argv) {
         struct sync_options o = { .jobs = c->jobs, .progress = progress, .userdata = &pr };
         _cleanup_state_ struct state *st = NULL;
         _cleanup_plan_ struct plan *p = NULL;
+        _cleanup_(config_done) struct config cfg = {};
         _cleanup_close_ int lock = -EBADF;
         int opt, r;
 
@@ -130,6 +132,11 @@ int cmd_sync(struct cli *c, int argc, char **argv) {
                 return cli_usage("sync: unexpected argument '%s'", argv[optind]);
         if (o.kernel && !kver_is_valid(o.kernel))
                 return cli_error(EXIT_USAGE, "sync: '%s' is not a valid kernel version", o.kernel);
+        if (config_load(&c->root, &cfg) < 0)
+                return EXIT_FAIL;
+        if (!o.jobs)
+                o.jobs = cfg.jobs;
+        o.cc = cfg.build_cc;
         lock = cli_lock(c);
         if (lock < 0)
                 return -lock;

@@ -160,12 +160,29 @@ static int apply_patches(struct ctx *c) {
         return 0;
 }
 
+/* Quotes s for bash as a single word. */
+static char *shell_quote(const char *s) {
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        if (strbuf_putc(&sb, '\'') < 0)
+                return NULL;
+        for (; *s; s++)
+                if ((*s == '\'' ? strbuf_puts(&sb, "'\\''") : strbuf_putc(&sb, *s)) < 0)
+                        return NULL;
+        if (strbuf_putc(&sb, '\'') < 0)
+                return NULL;
+        return strbuf_detach(&sb);
+}
+
 /* DKMS runs MAKE with "make" replaced by "make -jN KERNELRELEASE=KVER"; the -j
- * comes from our jobserver instead. */
+ * comes from our jobserver instead, and a configured compiler goes in as CC=. */
 static char *make_command(struct ctx *c) {
         const char *m = c->req->conf->make, *rest = startswith(m, "make");
+        _cleanup_free_ char *cc = NULL, *kv = shell_quote(c->req->env->kernelver);
+
+        if (!kv || (c->req->cc && !(cc = shell_quote(c->req->cc))))
+                return NULL;
         if (rest && (*rest == ' ' || *rest == 0))
-                return strdup_printf("make KERNELRELEASE=%s%s", c->req->env->kernelver, rest);
+                return strdup_printf("make KERNELRELEASE=%s%s%s%s", kv, cc ? " CC=" : "", strempty(cc), rest);
         return strdup(m);
 }
 

@@ -5,7 +5,7 @@
 static log_fn_t sink;
 static void *sink_userdata;
 static enum log_level max_level = LOG_INFO;
-static char last_error[1024];
+static char last_error[4096];
 
 const char *log_last_error(void) { return last_error; }
 

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "util/fs.h"
+
+/* ROOT/etc/distkernel/distkernel.conf: "key = value" lines, '#' comments.
+ * Unknown keys are warned about and ignored (a newer config on an older
+ * distkernel still works); a malformed line is an error naming file and line. */
+#define CONFIG_PATH "/etc/distkernel/distkernel.conf"
+
+struct config {
+        unsigned jobs;   /* jobs = N (0: number of CPUs) */
+        char *build_cc;  /* build-cc = COMMAND, e.g. "ccache gcc" */
+};
+
+void config_done(struct config *c);
+/* Parses text (from path, for messages). */
+int config_parse(const char *path, const char *text, struct config *ret);
+/* Loads the root's configuration; a missing file gives the defaults. */
+int config_load(const struct root *root, struct config *ret);

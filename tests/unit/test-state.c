@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
+#include "test.h"
+#include "core/state.h"
+#include "util/strv.h"
+
+static char *mkroot(void) {
+        char t[] = "/tmp/dk-state-XXXXXX";
+        return mkdtemp(t) ? strdup(t) : NULL;
+}
+
+static void rmroot(char *d) {
+        _cleanup_free_ char *cmd = strdup_printf("rm -rf '%s'", d);
+        if (cmd && system(cmd) != 0)
+                fprintf(stderr, "cleanup of %s failed\n", d);
+        free(d);
+}
+
+TEST(schema_and_rows) {
+        char *d = mkroot();
+        struct root r;
+        struct state *s = NULL;
+        struct state_pair *pairs = NULL;
+        size_t n = 0;
+        _cleanup_strv_free_ char **k = NULL, **ign = NULL;
+
+        ASSERT_OK(root_open(d, &r));
+        ASSERT_OK(state_open(&r, 0, &s));
+        ASSERT_OK(state_kernel_add(s, "6.1.0-50-amd64", "/boot/vmlinuz-6.1.0-50-amd64"));
+        ASSERT_OK(state_kernel_set_ignored(s, "6.1.0-50-amd64", true));
+        ASSERT_OK(state_kernel_list(s, &k, &ign));
+        ASSERT_EQ(strv_length(k), 1);
+        ASSERT_EQ(strv_length(ign), 1);
+        ASSERT_OK(state_package_add(s, "foo", "1.0", "/usr/src/foo-1.0"));
+        ASSERT_OK(state_pair_set(s, "foo", "1.0", "6.1.0-50-amd64", PAIR_FAILED, "k", "boom"));
+        ASSERT_OK(state_pair_list(s, NULL, &pairs, &n));
+        ASSERT_EQ(n, 1);
+        ASSERT_EQ(pairs[0].state, PAIR_FAILED);
+        ASSERT_STREQ(pairs[0].message, "boom");
+        state_pair_list_free(pairs, n);
+        state_close(s);
+        /* reopening keeps everything and does not migrate again */
+        ASSERT_OK(state_open(&r, STATE_READONLY, &s));
+        ASSERT_OK(state_pair_list(s, "6.1.0-50-amd64", &pairs, &n));
+        ASSERT_EQ(n, 1);
+        state_pair_list_free(pairs, n);
+        state_close(s);
+        root_done(&r);
+        rmroot(d);
+}
+
+TEST(rollback) {
+        char *d = mkroot();
+        struct root r;
+        struct state *s = NULL;
+        struct state_package *l = NULL;
+        size_t n = 0;
+
+        ASSERT_OK(root_open(d, &r));
+        ASSERT_OK(state_open(&r, 0, &s));
+        ASSERT_OK(state_begin(s));
+        ASSERT_OK(state_package_add(s, "foo", "1.0", "/usr/src/foo-1.0"));
+        state_rollback(s);
+        ASSERT_OK(state_package_list(s, &l, &n));
+        ASSERT_EQ(n, 0);
+        state_package_list_free(l, n);
+        state_close(s);
+        root_done(&r);
+        rmroot(d);
+}
+
+TEST(hash_cache_notices_changes) {
+        char *d = mkroot();
+        struct root r;
+        struct state *s = NULL;
+        char a[HASH_HEX_LEN], b[HASH_HEX_LEN];
+
+        ASSERT_OK(root_open(d, &r));
+        ASSERT_OK(state_open(&r, 0, &s));
+        ASSERT_OK(fs_write_atomic(r.fd, "/f", "one", 3, 0644));
+        ASSERT_OK(state_hash_file(s, r.fd, "/f", NULL, a));
+        ASSERT_OK(fs_write_atomic(r.fd, "/f", "two", 3, 0644));
+        ASSERT_OK(state_hash_file(s, r.fd, "/f", NULL, b));
+        ASSERT_FALSE(streq(a, b));
+        state_close(s);
+        root_done(&r);
+        rmroot(d);
+}
+
+TEST(newer_schema_refused) {
+        char *d = mkroot();
+        struct root r;
+        struct state *s = NULL;
+        _cleanup_free_ char *cmd = NULL;
+
+        ASSERT_OK(root_open(d, &r));
+        ASSERT_OK(state_open(&r, 0, &s));
+        state_close(s);
+        cmd = strdup_printf("sqlite3 '%s/var/lib/distkernel/state.db' 'PRAGMA user_version=99' 2>/dev/null", d);
+        if (system(cmd) == 0) {
+                s = NULL;
+                ASSERT_ERR(state_open(&r, 0, &s), -EPROTO);
+        }
+        root_done(&r);
+        rmroot(d);
+}
