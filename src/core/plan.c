@@ -272,8 +272,6 @@ static void decide(struct plan *p, struct pair *x, enum plan_flags flags) {
         _cleanup_free_ char *bad = NULL;
         bool same = row && row->key && streq(row->key, x->key);
 
-        x->prev = row ? row->state : PAIR_STATE_INVALID;
-        x->prev_message = row && row->message ? strdup(row->message) : NULL;
         if (!row) {
                 x->action = ACTION_BUILD;
                 x->why = strdup("not built for this kernel yet");
@@ -297,10 +295,14 @@ static int plan_pair(struct plan *p, struct kernel *k, struct package *pkg, enum
         struct pair *x = &p->pairs[p->n_pairs++];
         _cleanup_free_ char *dump = NULL;
         char kident[HASH_HEX_LEN];
+        const struct state_pair *row = plan_row(p, pkg->name, pkg->version, k->kver);
         size_t len = 0;
         int r;
 
-        *x = (struct pair) { .pkg = pkg, .kernel = k, .prev = PAIR_STATE_INVALID, .result = PAIR_STATE_INVALID };
+        *x = (struct pair) { .pkg = pkg, .kernel = k, .result = PAIR_STATE_INVALID,
+                             .prev = row ? row->state : PAIR_STATE_INVALID };
+        if (row && row->message && !(x->prev_message = strdup(row->message)))
+                return -ENOMEM;
         if (!k->build_dir) {
                 x->action = ACTION_NO_HEADERS;
                 x->why = strdup_printf("no headers for kernel %s (its 'build' link is missing or dangling)", k->kver);

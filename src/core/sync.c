@@ -222,6 +222,8 @@ static int record_static(struct run *r) {
                 switch (x->action) {
                 case ACTION_EXCLUDED:
                         set_result(x, PAIR_EXCLUDED, x->why ? strdup(x->why) : NULL);
+                        if (x->prev == PAIR_EXCLUDED && streq_ptr(x->prev_message, x->why))
+                                break;
                         q = state_pair_set(r->st, x->pkg->name, x->pkg->version, x->kernel->kver,
                                            PAIR_EXCLUDED, "", x->why);
                         if (q < 0)

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "test.h"
+#include "core/config.h"
+
+TEST(parse_values_and_comments) {
+        struct config c;
+        ASSERT_OK(config_parse("x.conf", "# comment\n\n jobs = 3 \nbuild-cc = ccache gcc\nfuture-key = 1\n", &c));
+        ASSERT_EQ(c.jobs, 3);
+        ASSERT_STREQ(c.build_cc, "ccache gcc");
+        config_done(&c);
+}
+
+TEST(parse_errors) {
+        struct config c;
+        ASSERT_ERR(config_parse("x.conf", "jobs\n", &c), -EINVAL);
+        ASSERT_ERR(config_parse("x.conf", "jobs = many\n", &c), -EINVAL);
+        ASSERT_ERR(config_parse("x.conf", "jobs = -1\n", &c), -EINVAL);
+}
