@@ -217,7 +217,6 @@ static int pair_env(struct plan *p, struct pair *x) {
 static int pair_eval(struct plan *p, struct pair *x, const char *kident, char **ret, size_t *ret_len) {
         _cleanup_hasher_ struct hasher *h = hasher_new();
         char ikey[HASH_HEX_LEN];
-        _cleanup_free_ char *conf_path = NULL;
         int r;
 
         if (!h)
@@ -296,6 +295,7 @@ static int plan_pair(struct plan *p, struct kernel *k, struct package *pkg, enum
         _cleanup_free_ char *dump = NULL;
         char kident[HASH_HEX_LEN];
         const struct state_pair *row = plan_row(p, pkg->name, pkg->version, k->kver);
+        _cleanup_free_ char *conf_path = NULL;
         size_t len = 0;
         int r;
 
@@ -314,9 +314,12 @@ static int plan_pair(struct plan *p, struct kernel *k, struct package *pkg, enum
         r = kernel_identity(p, k, kident);
         if (r < 0)
                 return r;
+        conf_path = path_join(x->pkg->host_path, "dkms.conf");
+        if (!conf_path)
+                return -ENOMEM;
         r = pair_eval(p, x, kident, &dump, &len);
         if (r >= 0)
-                r = dkms_conf_parse(x->pkg->host_path, dump, len, &x->env, &x->conf);
+                r = dkms_conf_parse(conf_path, dump, len, &x->env, &x->conf);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {

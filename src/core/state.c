@@ -96,7 +96,7 @@ static int user_version(struct state *s, int *ret) {
 }
 
 static int migrate(struct state *s) {
-        int v, r;
+        int v = 0, r;
 
         r = user_version(s, &v);
         if (r < 0)

@@ -97,6 +97,7 @@ static int build_finish(void *userdata, int status) {
                 if (r >= 0) {
                         kj->changed = true;
                         set_result(x, PAIR_INSTALLED, NULL);
+                        modpkg_post_install(run->root, x->conf, x->pkg->host_path, log);
                         (void) fs_rm_rf(run->root->fd, work);
                 } else
                         set_result(x, PAIR_FAILED, strdup_printf("installing failed: %s", log_last_error()));

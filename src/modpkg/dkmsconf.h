@@ -53,7 +53,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct dkms_conf *, dkms_conf_free)
 
 /* Runs bash on PKGDIR/dkms.conf with env; returns the dump in *ret (malloc'd) and
  * its length. Errors (bash failed to source it, a syntax error, non-zero exit) are
- * reported naming the file with bash's own message, and return -EBADMSG. */
+ * reported naming the file with bash's own message, and return -EBADMSG. The
+ * evaluation is killed after 30 s and the dump limited to 1 MiB (both -EBADMSG);
+ * processes the file left in the background are killed. Implemented in
+ * dkmsconf-eval.c. */
 int dkms_conf_eval(const char *pkgdir, const struct dkms_env *env, char **ret, size_t *ret_len);
 /* Pure: parses a dump for the kernel in env; applies DKMS's defaults; resolves
  * MAKE/PATCH matches; validates (safe names and versions, BUILT/DEST names
@@ -63,18 +66,22 @@ int dkms_conf_eval(const char *pkgdir, const struct dkms_env *env, char **ret, s
  * conf_path and the directive and return -EBADMSG. */
 int dkms_conf_parse(const char *conf_path, const char *dump, size_t len,
                     const struct dkms_env *env, struct dkms_conf **ret);
-/* eval + parse */
+/* eval + parse; messages name PKGDIR/dkms.conf */
 int dkms_conf_load(const char *pkgdir, const struct dkms_env *env, struct dkms_conf **ret);
 
 /* Whether BUILD_EXCLUSIVE_KERNEL/ARCH/CONFIG exclude this kernel: returns 1 and a
  * human-readable reason ("BUILD_EXCLUSIVE_KERNEL '^6\.12\.' does not match
  * '6.1.0-50-amd64'") when excluded, 0 when not, -errno on error (a bad regex is
  * reported naming the conf path and is -EBADMSG). kc may be NULL (no config:
- * BUILD_EXCLUSIVE_CONFIG then excludes). */
+ * BUILD_EXCLUSIVE_CONFIG then excludes). ret_reason may be NULL; it is set only
+ * when 1 is returned. */
 int dkms_conf_excluded(const struct dkms_conf *c, const char *kver, const char *arch,
                        const struct kconfig *kc, char **ret_reason);
 
 /* Safe names: [A-Za-z0-9][A-Za-z0-9._+-]* for package names and versions (at most
- * 128 chars, no ".."), module names [A-Za-z0-9_-]+. */
+ * 128 chars, no ".."), module names [A-Za-z0-9_-]+ (at most 128 chars). */
 bool dkms_name_is_valid(const char *s);
 bool dkms_module_name_is_valid(const char *s);
+
+/* The directive names dkms_conf_eval() reads back, NULL-terminated. */
+extern const char *const dkms_directives[];

@@ -243,3 +243,26 @@ int modpkg_depmod(const struct root *root, const char *kver, int log_fd) {
         int r = modpkg_depmod_start(root, kver, log_fd, &pid);
         return r < 0 ? r : spawn_wait(pid);
 }
+
+void modpkg_post_install(const struct root *root, const struct dkms_conf *conf, const char *pkg_dir,
+                         const char *log_path) {
+        _cleanup_free_ char *code = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct spawn s = SPAWN_INIT;
+        int r;
+
+        if (isempty(conf->post_install))
+                return;
+        code = strdup_printf("exec ./%s", conf->post_install);
+        if (!code)
+                return;
+        fd = fs_open(root->fd, log_path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0644);
+        s.argv = (const char *const[]) { "bash", "--norc", "--noprofile", "-c", code, NULL };
+        s.cwd = pkg_dir;
+        s.fd_out = fd;
+        s.fd_err = -2;
+        r = spawn_run(&s);
+        if (r != 0)
+                log_warning("'%s/dkms.conf': POST_INSTALL '%s' failed (%d), see '%s'", pkg_dir,
+                            conf->post_install, r, log_path);
+}

@@ -34,3 +34,8 @@ int modpkg_depmod_start(const struct root *root, const char *kver, int log_fd, p
 /* Whether an installed file still is what we recorded (stat identity first,
  * content hash when that changed). */
 bool modpkg_file_intact(const struct root *root, const struct state_file *f);
+
+/* Runs POST_INSTALL (if any) from the package dir, appending to the log. A
+ * failure is reported as a warning: the modules are installed. */
+void modpkg_post_install(const struct root *root, const struct dkms_conf *conf, const char *pkg_dir,
+                         const char *log_path);
