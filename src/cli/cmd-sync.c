@@ -23,15 +23,18 @@ static void progress(void *userdata, const struct pair *x, bool done) {
         struct progress *pr = userdata;
         size_t slot = x->job % ELEMENTSOF(pr->started);
 
+        if (done && x->result == PAIR_FAILED) {
+                fflush(stdout);
+                fprintf(stderr, "distkernel: %s/%s for %s: %s\n", x->pkg->name, x->pkg->version,
+                        x->kernel->kver, strempty(x->result_message));
+                return;
+        }
         if (pr->cli->json || pr->cli->verbosity < 0)
                 return;
         if (!done) {
                 pr->started[slot] = now();
                 printf("building %s/%s for %s (%s)\n", x->pkg->name, x->pkg->version, x->kernel->kver, x->why);
-        } else if (x->result == PAIR_FAILED)
-                printf("FAILED %s/%s for %s: %s\n", x->pkg->name, x->pkg->version, x->kernel->kver,
-                       strempty(x->result_message));
-        else
+        } else
                 printf("%s %s/%s for %s in %.1f s%s%s\n", pair_state_to_string(x->result), x->pkg->name,
                        x->pkg->version, x->kernel->kver, now() - pr->started[slot],
                        x->result_message ? ": " : "", strempty(x->result_message));
@@ -85,17 +88,20 @@ static void report_text(struct cli *c, const struct plan *p, bool dry_run) {
                 else
                         other++;
         }
-        if (dry_run || c->verbosity < 0)
+        if (dry_run)
                 return;
+        fflush(stdout);
         for (size_t i = 0; i < p->n_pairs; i++) {
                 const struct pair *x = &p->pairs[i];
                 if (x->action == ACTION_NO_HEADERS)
-                        printf("warning: %s/%s not built for %s: %s\n", x->pkg->name, x->pkg->version,
-                               x->kernel->kver, x->why);
+                        fprintf(stderr, "distkernel: %s/%s for %s: not built: %s, skipping\n", x->pkg->name,
+                                x->pkg->version, x->kernel->kver, x->why);
                 else if (x->result == PAIR_FAILED && x->action != ACTION_BUILD)
-                        printf("FAILED %s/%s for %s: %s; 'distkernel sync --rebuild' retries it\n",
-                               x->pkg->name, x->pkg->version, x->kernel->kver, strempty(x->result_message));
+                        fprintf(stderr, "distkernel: %s/%s for %s: %s; 'distkernel sync --rebuild' retries it\n",
+                                x->pkg->name, x->pkg->version, x->kernel->kver, strempty(x->result_message));
         }
+        if (c->verbosity < 0)
+                return;
         printf("sync: %zu built, %zu failed, %zu up to date, %zu excluded%s\n", built, failed, same, excluded,
                other ? ", some not built (see above)" : "");
         if (failed)

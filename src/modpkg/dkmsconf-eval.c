@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -97,8 +98,9 @@ static int eval_start(struct eval *e, const char *pkgdir, const struct dkms_env 
                 return -errno;
         e->dump_fd = dump[0];
         if (pipe2(err, O_CLOEXEC) < 0) {
+                r = -errno;
                 close(dump[1]);
-                return -errno;
+                return r;
         }
         e->err_fd = err[0];
         script = eval_script(dump[1]);
@@ -118,7 +120,9 @@ static int eval_start(struct eval *e, const char *pkgdir, const struct dkms_env 
         if (fcntl(e->dump_fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(e->err_fd, F_SETFL, O_NONBLOCK) < 0)
                 return -errno;
         /* Without pidfds (Linux < 5.3), the end of the dump stands for bash's exit. */
+#ifdef SYS_pidfd_open
         e->pid_fd = (int) syscall(SYS_pidfd_open, e->pid, 0);
+#endif
         e->exited = e->pid_fd < 0;
         return 0;
 }
@@ -252,8 +256,6 @@ static int eval_finish(struct eval *e, const char *conf_path, int status, char *
                 return log_error_errno(-EBADMSG, "'%s': sourcing it stopped before its end (exit in dkms.conf?)",
                                        conf_path);
         }
-        if (d->len > DUMP_MAX + SENTINEL_LEN)
-                return log_error_errno(-EBADMSG, "'%s': its directives exceed %d bytes", conf_path, DUMP_MAX);
         d->len -= SENTINEL_LEN;
         d->buf[d->len] = 0;
         *ret_len = d->len;
@@ -269,10 +271,12 @@ int dkms_conf_eval(const char *pkgdir, const struct dkms_env *env, char **ret, s
         if (!conf_path)
                 return -ENOMEM;
         r = eval_start(&e, pkgdir, env, conf_path);
-        if (r < 0)
+        if (r < 0 && e.pid < 0)
                 return log_error_errno(r, "'%s': cannot run bash: %s", conf_path, strerror(-r));
-        r = eval_collect(&e);
-        (void) kill(-e.pid, SIGKILL); /* leftovers it started in the background */
+        if (r >= 0)
+                r = eval_collect(&e);
+        assert(e.pid > 0);
+        (void) kill(-e.pid, SIGKILL); /* and what it left running in the background */
         status = spawn_wait(e.pid);
         if (r == -ETIME)
                 return log_error_errno(-EBADMSG, "'%s': evaluation took longer than %d s, killed",
@@ -280,7 +284,8 @@ int dkms_conf_eval(const char *pkgdir, const struct dkms_env *env, char **ret, s
         if (r == -EFBIG)
                 return log_error_errno(-EBADMSG, "'%s': its directives exceed %d bytes", conf_path, DUMP_MAX);
         if (r < 0)
-                return log_error_errno(r, "'%s': reading its directives failed: %s", conf_path, strerror(-r));
+                return log_error_errno(r, "'%s': reading its directives from bash failed: %s",
+                                       conf_path, strerror(-r));
         return eval_finish(&e, conf_path, status, ret, ret_len);
 }
 

@@ -14,6 +14,8 @@
 #define REGEX_LEN_MAX 1024
 #define REGEX_DEPTH_MAX 32              /* nested groups */
 #define REGEX_COST_MAX 20000            /* nodes of the compiled tree, estimated */
+#define LIST_LEN_MAX 4096               /* bytes of a location or a list value */
+#define DEPENDS_MAX 256
 #define DEFAULT_DEST "/updates/dkms"
 
 enum directive {
@@ -421,6 +423,8 @@ static int parse_built_location(const struct dkms_conf *c, unsigned i, const cha
                 s = "";
         if (s[0] == '/')
                 return bad(c, D_BUILT_MODULE_LOCATION, i, "is an absolute path");
+        if (strlen(s) > LIST_LEN_MAX)
+                return bad(c, D_BUILT_MODULE_LOCATION, i, "is too long");
         if (has_control_char(s))
                 return bad(c, D_BUILT_MODULE_LOCATION, i, "contains a control character");
         r = location_normalize(s, false, ret);
@@ -436,6 +440,8 @@ static int parse_dest_location(const struct dkms_conf *c, unsigned i, const char
                 s = DEFAULT_DEST;
         if (!startswith(s, "/kernel") && !startswith(s, "/updates") && !startswith(s, "/extra"))
                 return bad(c, D_DEST_MODULE_LOCATION, i, "does not begin with /kernel, /updates or /extra");
+        if (strlen(s) > LIST_LEN_MAX)
+                return bad(c, D_DEST_MODULE_LOCATION, i, "is too long");
         if (has_control_char(s))
                 return bad(c, D_DEST_MODULE_LOCATION, i, "contains a control character");
         r = location_normalize(s, true, ret);
@@ -582,6 +588,8 @@ static bool is_config_option(const char *s) {
 static int parse_config_list(struct dkms_conf *c, const struct dump *d) {
         const char *s = dump_get(d, D_BUILD_EXCLUSIVE_CONFIG, 0);
 
+        if (s && strlen(s) > LIST_LEN_MAX)
+                return bad(c, D_BUILD_EXCLUSIVE_CONFIG, -1, "is too long");
         if (strv_split(strempty(s), " \t\n", &c->build_exclusive_config) < 0)
                 return -ENOMEM;
         STRV_FOREACH(o, c->build_exclusive_config)
@@ -600,12 +608,18 @@ static int parse_depends(struct dkms_conf *c, const struct dump *d) {
         for (size_t j = 0; j < v->n; j++) {
                 _cleanup_strv_free_ char **l = NULL;
 
+                if (strlen(v->e[j].value) > LIST_LEN_MAX)
+                        return bad(c, D_BUILD_DEPENDS, v->e[j].idx, "is too long");
                 if (strv_split(v->e[j].value, " \t\n", &l) < 0)
                         return -ENOMEM;
                 STRV_FOREACH(n, l) {
                         if (!dkms_name_is_valid(*n))
                                 return bad(c, D_BUILD_DEPENDS, v->e[j].idx, "has an invalid package name");
-                        if (!strv_contains(c->build_depends, *n) && strv_push(&c->build_depends, *n) < 0)
+                        if (strv_contains(c->build_depends, *n))
+                                continue;
+                        if (strv_length(c->build_depends) >= DEPENDS_MAX)
+                                return bad(c, D_BUILD_DEPENDS, v->e[j].idx, "lists too many packages");
+                        if (strv_push(&c->build_depends, *n) < 0)
                                 return -ENOMEM;
                 }
         }

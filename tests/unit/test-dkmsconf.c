@@ -355,6 +355,40 @@ TEST(parse_hostile_dumps_do_not_crash) {
         }
 }
 
+static char *repeat(const char *unit, size_t n) {
+        struct strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < n; i++)
+                if (strbuf_puts(&sb, unit) < 0)
+                        abort();
+        return strbuf_detach(&sb);
+}
+
+TEST(parse_huge_values_are_bounded) {
+        _cleanup_free_ char *deps = repeat("a ", 300000), *deps2 = repeat("p ", 300), *path = repeat("a/", 300000);
+        _cleanup_free_ char *cfg = repeat("CONFIG_A ", 100000), *many = NULL;
+        struct strbuf sb = STRBUF_INIT;
+        struct dkms_conf *c = NULL;
+        time_t t0 = time(NULL);
+
+        ASSERT_ERR(PARSE(&c, PKGM, "BUILD_DEPENDS", "0", deps), -EBADMSG);
+        ASSERT_TRUE(last_error_is("'" CONF "': BUILD_DEPENDS[0] is too long"));
+        ASSERT_ERR(PARSE(&c, PKG, "BUILT_MODULE_LOCATION", "0", path), -EBADMSG);
+        ASSERT_TRUE(last_error_is("'" CONF "': BUILT_MODULE_LOCATION[0] is too long"));
+        ASSERT_ERR(PARSE(&c, PKGM, "BUILD_EXCLUSIVE_CONFIG", "0", cfg), -EBADMSG);
+        ASSERT_TRUE(last_error_is("'" CONF "': BUILD_EXCLUSIVE_CONFIG is too long"));
+        /* many distinct short names */
+        for (int i = 0; i < 300; i++)
+                ASSERT_OK(strbuf_printf(&sb, "dep%d ", i));
+        many = strbuf_detach(&sb);
+        ASSERT_ERR(PARSE(&c, PKGM, "BUILD_DEPENDS", "0", many), -EBADMSG);
+        ASSERT_TRUE(last_error_is("'" CONF "': BUILD_DEPENDS[0] lists too many packages"));
+        /* duplicates do not count */
+        ASSERT_OK(PARSE(&c, PKGM, "BUILD_DEPENDS", "0", deps2));
+        ASSERT_EQ(strv_length(c->build_depends), 1);
+        dkms_conf_free(c);
+        ASSERT_TRUE(time(NULL) - t0 < 5);
+}
+
 TEST(name_validity) {
         ASSERT_TRUE(dkms_name_is_valid("v4l2loopback"));
         ASSERT_TRUE(dkms_name_is_valid("acpi-call"));
