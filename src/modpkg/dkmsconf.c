@@ -13,7 +13,7 @@
 #define NAME_LEN_MAX 128
 #define REGEX_LEN_MAX 1024
 #define REGEX_DEPTH_MAX 32              /* nested groups */
-#define REGEX_COST_MAX 20000            /* nodes of the compiled tree, estimated */
+#define REGEX_COST_MAX 2000             /* nodes of the compiled tree, estimated */
 #define LIST_LEN_MAX 4096               /* bytes of a location or a list value */
 #define DEPENDS_MAX 256
 #define DEFAULT_DEST "/updates/dkms"
@@ -257,60 +257,65 @@ static uint64_t regex_bound(const char **p) {
 }
 
 /* Estimates the size of the tree glibc's regcomp() builds: "x+" becomes "xx*" and
- * "x{m,n}" n copies of x, so repetitions of repetitions grow exponentially; back-
- * references make matching exponential. Refuses what no version pattern needs. */
-static bool regex_too_complex(const char *re) {
+ * "x{m,n}" n copies of x, so repetitions of repetitions grow exponentially, and the
+ * work on empty-matching parts is quadratic in that size. Adjacent repetitions
+ * ("x*+", undefined in POSIX) and back-references (exponential matching) are
+ * refused. Returns the problem, NULL if none: no version pattern comes close. */
+static const char *regex_problem(const char *re) {
         struct { uint64_t total, last; } st[REGEX_DEPTH_MAX + 1] = {};
         size_t depth = 0;
+        bool repeated = false;
 
         if (strlen(re) > REGEX_LEN_MAX)
-                return true;
+                return "is too long a regular expression";
         for (const char *p = re; *p; p++) {
                 uint64_t atom = 1, k = 0;
 
                 if (*p == '(') {
                         if (++depth > REGEX_DEPTH_MAX)
-                                return true;
+                                return "is too complex a regular expression";
                         st[depth].total = st[depth].last = 0;
+                        repeated = false;
                         continue;
                 }
-                if (*p == ')' && depth > 0)
-                        atom = st[depth--].total + 1;
-                else if (*p == '|')
-                        atom = 0;
-                else if (*p == '*' || *p == '?') {
-                        st[depth].total++;
-                        st[depth].last++;
-                        continue;
-                } else if (*p == '+')
-                        k = 2;
-                else if (*p == '{')
-                        k = regex_bound(&p);
-                else if (*p == '[')
-                        p = regex_bracket_end(p);
-                else if (*p == '\\' && p[1] >= '1' && p[1] <= '9')
-                        return true;
-                else if (*p == '\\' && p[1])
-                        p++;
-                if (k > 0) {       /* the last atom copied k times */
-                        st[depth].total += st[depth].last * (k - 1) + 1;
-                        st[depth].last *= k;
+                if (*p == '*' || *p == '?' || *p == '+' || (*p == '{' && (k = regex_bound(&p)) > 0)) {
+                        if (repeated)
+                                return "has adjacent repetition operators";
+                        repeated = true;
+                        k = *p == '+' ? 2 : k;
+                        if (k == 0) { /* '*' and '?' add a node */
+                                st[depth].total++;
+                                st[depth].last++;
+                        } else {      /* the last atom copied k times */
+                                st[depth].total += st[depth].last * (k - 1) + 1;
+                                st[depth].last *= k;
+                        }
                 } else {
-                        st[depth].total += atom ? atom : 1;
-                        st[depth].last = atom;
+                        if (*p == ')' && depth > 0)
+                                atom = st[depth--].total + 1;
+                        else if (*p == '[')
+                                p = regex_bracket_end(p);
+                        else if (*p == '\\' && p[1] >= '1' && p[1] <= '9')
+                                return "uses a back-reference";
+                        else if (*p == '\\' && p[1])
+                                p++;
+                        repeated = false;
+                        st[depth].total += atom;
+                        st[depth].last = *p == '|' ? 0 : atom;
                 }
                 if (st[depth].total > REGEX_COST_MAX)
-                        return true;
+                        return "is too complex a regular expression";
         }
-        return false;
+        return NULL;
 }
 
 /* Compiles an ERE as bash's =~ does; reports a bad one against the directive. */
 static int ere_compile(const struct dkms_conf *c, enum directive k, long idx, const char *re, regex_t *ret) {
+        const char *problem = regex_problem(re);
         int r;
 
-        if (regex_too_complex(re))
-                return bad(c, k, idx, "is too complex a regular expression");
+        if (problem)
+                return bad(c, k, idx, problem);
         r = regcomp(ret, re, REG_EXTENDED | REG_NOSUB);
         if (r == REG_ESPACE)
                 return -ENOMEM;

@@ -63,7 +63,15 @@ int dkms_conf_eval(const char *pkgdir, const struct dkms_env *env, char **ret, s
  * without ".ko"/"/"/"..", BUILT_MODULE_LOCATION relative and not escaping the
  * build dir, DEST_MODULE_LOCATION beginning with /kernel, /updates or /extra and
  * without "..", patch names plain file names, at least one module). Errors name
- * conf_path and the directive and return -EBADMSG. */
+ * conf_path and the directive and return -EBADMSG.
+ * As in DKMS, an empty value counts as unset. The module records are as many as
+ * the highest index + 1 of BUILT_MODULE_NAME/BUILT_MODULE_LOCATION/
+ * DEST_MODULE_NAME/DEST_MODULE_LOCATION (a hole is a record with a missing name,
+ * never a dropped module). Regexes (MAKE_MATCH, PATCH_MATCH, BUILD_EXCLUSIVE_*) must
+ * compile as EREs and stay simple enough for glibc: no back-references, no
+ * adjacent repetitions ("a*+"), a bounded size. The dump is untrusted: a
+ * truncated field, a bad or duplicate index, an index above 4095 are errors;
+ * unknown names are skipped. */
 int dkms_conf_parse(const char *conf_path, const char *dump, size_t len,
                     const struct dkms_env *env, struct dkms_conf **ret);
 /* eval + parse; messages name PKGDIR/dkms.conf */

@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target: dkms_conf_parse() on an arbitrary dump (the NAME\0INDEX\0VALUE\0
  * triples dkms_conf_eval() produces, as cached in the state database), then
- * dkms_conf_excluded() on what parses. Seeds: tests/fuzz/corpus/dkmsconf-parse/. */
+ * dkms_conf_excluded() on what parses. Seeds: tests/fuzz/corpus/dkmsconf-parse/.
+ *
+ *   clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
+ *         tests/fuzz/fuzz-dkmsconf-parse.c src/modpkg/dkmsconf.c src/kernel/kernel.c \
+ *         src/kernel/kver.c src/util/{log,strv,fs,spawn,hash}.c -lkmod -lcrypto -o fuzz-dkmsconf-parse
+ *   mkdir -p /tmp/corpus && ./fuzz-dkmsconf-parse -max_total_time=60 -timeout=2 \
+ *         -dict=tests/fuzz/dkmsconf-parse.dict /tmp/corpus tests/fuzz/corpus/dkmsconf-parse */
 #include <stdint.h>
 #include <stdlib.h>
 #include "modpkg/dkmsconf.h"
