@@ -16,3 +16,17 @@ TEST(parse_errors) {
         ASSERT_ERR(config_parse("x.conf", "jobs = many\n", &c), -EINVAL);
         ASSERT_ERR(config_parse("x.conf", "jobs = -1\n", &c), -EINVAL);
 }
+
+TEST(initramfs_keys) {
+        struct config c;
+        ASSERT_OK(config_parse("x.conf", "initramfs = dracut\ninitramfs-packages = zfs spl\n"
+                               "initramfs-modules = nvme\ninitramfs-compress = xz:6\ninitramfs-hostonly = yes\n", &c));
+        ASSERT_EQ(c.initramfs, INITRAMFS_DRACUT);
+        ASSERT_STREQ(c.initramfs_packages[1], "spl");
+        ASSERT_STREQ(c.initramfs_modules[0], "nvme");
+        ASSERT_STREQ(c.initramfs_compress, "xz:6");
+        ASSERT_TRUE(c.initramfs_hostonly);
+        config_done(&c);
+        ASSERT_ERR(config_parse("x.conf", "initramfs = mkinitcpio\n", &c), -EINVAL);
+        ASSERT_ERR(config_parse("x.conf", "initramfs-hostonly = maybe\n", &c), -EINVAL);
+}
