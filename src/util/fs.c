@@ -473,3 +473,18 @@ void root_done(struct root *r) {
 char *root_host_path(const struct root *r, const char *p) {
         return path_join(r->path, p);
 }
+
+int fs_rename(int rootfd, const char *from, const char *to) {
+        _cleanup_close_ int fd1 = -EBADF, fd2 = -EBADF;
+        _cleanup_free_ char *b1 = NULL, *b2 = NULL;
+        int r;
+
+        r = open_parent(rootfd, from, &fd1, &b1);
+        if (r >= 0)
+                r = open_parent(rootfd, to, &fd2, &b2);
+        if (r < 0)
+                return r;
+        if (fs_fault("rename") < 0)
+                return -EIO;
+        return renameat(fd1, b1, fd2, b2) < 0 ? -errno : 0;
+}

@@ -39,6 +39,8 @@ int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len);
 int fd_write_all(int fd, const void *buf, size_t len);
 /* Reads the target of a symlink inside the root (not resolved). */
 int fs_readlink(int rootfd, const char *path, char **ret);
+/* Renames within the root. */
+int fs_rename(int rootfd, const char *from, const char *to);
 /* Removes a file; -ENOENT when absent. */
 int fs_unlink(int rootfd, const char *path);
 /* Removes a tree without following symlinks; absent is success. */

@@ -2,7 +2,12 @@
 /* libFuzzer target: kconfig_parse() on an arbitrary .config, then kconfig_get()
  * for fixed names and for the names the input mentions, checked against a plain
  * linear scan (the last "CONFIG_X=" or "# CONFIG_X is not set" line of a name
- * wins), and kconfig_module_compress(). Seeds: tests/fuzz/corpus/kconfig/. */
+ * wins), and kconfig_module_compress(). Seeds: tests/fuzz/corpus/kconfig/.
+ * Build and run (a scratch corpus first, new inputs go there):
+ *   clang -std=gnu11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
+ *         tests/fuzz/fuzz-kconfig.c src/kernel/kernel.c src/kernel/kver.c src/util/{log,strv,fs}.c -o /tmp/fuzz-kconfig
+ *   mkdir -p /tmp/corpus-kconfig && /tmp/fuzz-kconfig -max_total_time=60 /tmp/corpus-kconfig tests/fuzz/corpus/kconfig
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,12 @@
 /* libFuzzer target: kver_compare() on up to three NUL-separated strings, checking
  * that it is an order (reflexive, antisymmetric, 0 only for equal strings,
  * transitive on the triple) and kver_is_valid() on each, checking that a valid
- * KVER is a safe path component. Seeds: tests/fuzz/corpus/kver/. */
+ * KVER is a safe path component. Seeds: tests/fuzz/corpus/kver/.
+ * Build and run (a scratch corpus first, new inputs go there):
+ *   clang -std=gnu11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
+ *         tests/fuzz/fuzz-kver.c src/kernel/kver.c -o /tmp/fuzz-kver
+ *   mkdir -p /tmp/corpus-kver && /tmp/fuzz-kver -max_total_time=60 /tmp/corpus-kver tests/fuzz/corpus/kver
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

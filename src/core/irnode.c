@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include "core/irnode.h"
+#include "initramfs/external.h"
+#include "modpkg/install.h"
+#include "util/log.h"
+#include "util/strv.h"
+
+void irnode_done(struct irnode *n) {
+        free(n->output);
+        free(n->tmp);
+        free(n->log);
+        strv_free(n->modules);
+        free(n->message);
+}
+
+bool irnode_carries(const struct plan *p, const struct config *cfg, const char *name) {
+        if (strv_contains(cfg->initramfs_packages, name))
+                return true;
+        for (size_t i = 0; i < p->n_pairs; i++)
+                if (streq(p->pairs[i].pkg->name, name) && p->pairs[i].conf && p->pairs[i].conf->remake_initrd)
+                        return true;
+        return false;
+}
+
+static char *meta_key(const char *kver) { return strdup_printf("initramfs:%s:key", kver); }
+
+char *irnode_recorded_key(struct state *st, const char *kver) {
+        _cleanup_free_ char *k = meta_key(kver);
+        char *v = NULL;
+        if (k && state_meta_get(st, k, &v) >= 0)
+                return v;
+        return NULL;
+}
+
+/* "dktest_core.ko.xz" -> "dktest_core" */
+static char *module_name(const char *path) {
+        const char *base = strrchr(path, '/');
+        char *n = strdup(base ? base + 1 : path), *ko;
+        if (n && (ko = strstr(n, ".ko")))
+                *ko = 0;
+        return n;
+}
+
+static void add_stat(struct hasher *h, int fd, const char *path) {
+        struct stat st = {};
+        (void) fs_stat(fd, path, &st);
+        hasher_add_str(h, path);
+        hasher_add(h, &st.st_size, sizeof st.st_size);
+        hasher_add(h, &st.st_mtim, sizeof st.st_mtim);
+        hasher_add(h, &st.st_ino, sizeof st.st_ino);
+}
+
+static int carried_files(struct irnode *n, struct state *st, const struct plan *p, struct hasher *h) {
+        struct state_file *f = NULL;
+        size_t nf = 0;
+        int r = state_file_list(st, n->kernel->kver, NULL, NULL, &f, &nf);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r >= 0 && i < nf; i++) {
+                if (streq(f[i].name, INITRAMFS_OWNER) || !irnode_carries(p, n->cfg, f[i].name))
+                        continue;
+                hasher_add_str(h, f[i].path);
+                hasher_add_str(h, f[i].sha256);
+                r = strv_consume(&n->modules, module_name(f[i].path));
+        }
+        state_file_list_free(f, nf);
+        return r;
+}
+
+static bool irnode_output_intact(const struct irnode *n, const struct root *root, struct state *st) {
+        struct state_file *f = NULL;
+        size_t nf = 0;
+        bool ok = false;
+
+        if (state_file_list(st, n->kernel->kver, INITRAMFS_OWNER, NULL, &f, &nf) < 0)
+                return false;
+        for (size_t i = 0; i < nf; i++)
+                if (streq(f[i].path, n->output))
+                        ok = modpkg_file_intact(root, &f[i]);
+        state_file_list_free(f, nf);
+        return ok;
+}
+
+/* The builtin generator's /init: beside our binary (a build tree), else installed. */
+char *irnode_init_binary(void) {
+        _cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+        char *slash = self ? strrchr(self, '/') : NULL, *p;
+
+        if (slash) {
+                *slash = 0;
+                p = path_join(self, "distkernel-init");
+                if (p && access(p, X_OK) == 0)
+                        return p;
+                free(p);
+        }
+        return strdup(LIBEXECDIR "/distkernel/distkernel-init");
+}
+
+int irnode_prepare(struct irnode *n, const struct root *root, struct state *st, const struct plan *p) {
+        _cleanup_hasher_ struct hasher *h = hasher_new();
+        _cleanup_free_ char *old = NULL;
+        const struct config *c = n->cfg;
+        int r;
+
+        n->output = strdup_printf("/boot/initrd.img-%s", n->kernel->kver);
+        n->tmp = strdup_printf("/boot/.initrd.img-%s.distkernel-new", n->kernel->kver);
+        n->log = strdup_printf(LOG_DIR "/initramfs-%s.log", n->kernel->kver);
+        n->modules = calloc(1, sizeof(char *));
+        if (!h || !n->output || !n->tmp || !n->log || !n->modules)
+                return -ENOMEM;
+        hasher_add_str(h, "initramfs-v1");
+        hasher_add_str(h, initramfs_generator_to_string(c->initramfs));
+        hasher_add_str(h, strempty(c->initramfs_compress));
+        hasher_add_str(h, c->initramfs_hostonly ? "hostonly" : "generic");
+        STRV_FOREACH(m, c->initramfs_modules)
+                hasher_add_str(h, *m);
+        hasher_add_str(h, n->kernel->kver);
+        add_stat(h, root->fd, n->kernel->image);
+        if (c->initramfs == INITRAMFS_BUILTIN) {
+                _cleanup_free_ char *init = irnode_init_binary();
+                if (!init)
+                        return -ENOMEM;
+                add_stat(h, AT_FDCWD, init);
+        }
+        r = carried_files(n, st, p, h);
+        if (r < 0)
+                return r;
+        strv_sort(n->modules);
+        hasher_final(h, n->key);
+        old = irnode_recorded_key(st, n->kernel->kver);
+        if (!n->force && old && streq(old, n->key) && irnode_output_intact(n, root, st))
+                return 0;
+        return 1;
+}
+
+static int irnode_generate_builtin(const struct irnode *n, const struct root *root, int log_fd) {
+        return log_error_errno(-EOPNOTSUPP, "the builtin generator is not available yet");
+}
+
+static int generate_external(const struct irnode *n, const struct root *root, int log_fd) {
+        _cleanup_free_ char *stub = NULL;
+        struct external_request req = {
+                .root = root, .kernel = n->kernel, .add_modules = n->modules,
+                .hostonly = n->cfg->initramfs_hostonly && streq(root->path, "/"),
+                .output = n->tmp, .log_fd = log_fd,
+                .generator = n->cfg->initramfs == INITRAMFS_DRACUT ? GENERATOR_DRACUT : GENERATOR_INITRAMFS_TOOLS,
+        };
+        if (req.generator == GENERATOR_DRACUT && external_dracut_wants_uefi(root)) {
+                stub = external_find_efi_stub(root);
+                if (!stub)
+                        return log_error_errno(-ENOENT, "dracut.conf asks for uefi=yes but no EFI stub is installed "
+                                               "(install systemd-boot-efi)");
+                req.uefi_stub = stub;
+        }
+        return external_generate(&req);
+}
+
+int irnode_generate(const struct irnode *n, const struct root *root) {
+        _cleanup_close_ int log_fd = -EBADF;
+        int r;
+
+        r = fs_mkdir_p(root->fd, LOG_DIR, 0755);
+        if (r >= 0)
+                r = fs_mkdir_p(root->fd, "/boot", 0755);
+        if (r < 0)
+                return r;
+        log_fd = fs_open(root->fd, n->log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+        (void) fs_unlink(root->fd, n->tmp);
+        switch (n->cfg->initramfs) {
+        case INITRAMFS_BUILTIN:
+                return irnode_generate_builtin(n, root, log_fd);
+        case INITRAMFS_DRACUT:
+        case INITRAMFS_INITRAMFS_TOOLS:
+                return generate_external(n, root, log_fd);
+        default:
+                return 0;
+        }
+}
+
+void irnode_abort(struct irnode *n, const struct root *root) {
+        (void) fs_unlink(root->fd, n->tmp);
+}
+
+static int64_t ns(struct timespec t) { return (int64_t) t.tv_sec * 1000000000 + t.tv_nsec; }
+
+int irnode_commit(struct irnode *n, const struct root *root, struct state *st) {
+        struct state_file f = { .path = n->output, .kver = n->kernel->kver, .name = INITRAMFS_OWNER,
+                                .version = (char *) initramfs_generator_to_string(n->cfg->initramfs) };
+        _cleanup_free_ char *mk = meta_key(n->kernel->kver);
+        _cleanup_close_ int fd = fs_open(root->fd, n->tmp, O_RDONLY | O_NOFOLLOW, 0);
+        struct stat stt;
+        int r;
+
+        if (fd < 0 || fstat(fd, &stt) < 0 || stt.st_size == 0)
+                return log_error_errno(-EBADMSG, "'%s': the generator wrote no image", n->tmp);
+        n->uefi = external_is_pe(root->fd, n->tmp);
+        r = hash_fd(fd, f.sha256);
+        if (r >= 0 && (fs_fault("fsync") < 0 || fsync(fd) < 0))
+                r = -EIO;
+        if (r >= 0)
+                r = fs_rename(root->fd, n->tmp, n->output);
+        if (r >= 0)
+                r = fs_fsync_dir(root->fd, "/boot");
+        if (r < 0)
+                return log_error_errno(r, "'%s': cannot install: %s", n->output, strerror(-r));
+        f.size = stt.st_size;
+        f.mtime_ns = ns(stt.st_mtim);
+        f.ino = (int64_t) stt.st_ino;
+        r = state_begin(st);
+        if (r >= 0)
+                r = state_file_add(st, &f);
+        if (r >= 0)
+                r = state_meta_set(st, mk, n->key);
+        if (r < 0) {
+                state_rollback(st);
+                return r;
+        }
+        return state_commit(st);
+}
