@@ -25,6 +25,7 @@ int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_kernel(struct cli *c, int argc, char **argv);
 int cmd_module(struct cli *c, int argc, char **argv);
+int cmd_initramfs(struct cli *c, int argc, char **argv);
 
 /* Output helpers */
 void cli_log_sink(void *userdata, int level, const char *msg);
@@ -41,4 +42,5 @@ int cli_state_open(struct cli *c, bool readonly, struct state **ret);
 /* A table: rows of cells, printed with aligned columns. */
 void cli_print_table(FILE *f, char ***rows, size_t n_rows, size_t n_cols);
 struct plan;
-void status_print_table(struct cli *c, const struct plan *p);
+struct config;
+void status_print_table(struct cli *c, struct state *st, const struct plan *p, const struct config *cfg);

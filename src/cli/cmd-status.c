@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <getopt.h>
 #include "cli/cli.h"
+#include "core/config.h"
+#include "core/irnode.h"
 #include "core/plan.h"
 #include "core/state.h"
 #include "util/json.h"
@@ -37,7 +39,30 @@ static size_t kernel_cells(const struct plan *p, const struct kernel *k, struct 
         return n;
 }
 
-static void json_status(struct cli *c, const struct plan *p) {
+/* The initramfs of a kernel as status shows it: generator, size, state. */
+struct irstatus {
+        const char *generator, *state;
+        int64_t size;
+};
+
+static struct irstatus ir_status(struct cli *c, struct state *st, const struct plan *p,
+                                 const struct config *cfg, struct kernel *k) {
+        struct irnode n = { .kernel = k, .cfg = cfg };
+        struct irstatus s = { initramfs_generator_to_string(cfg->initramfs), "none", -1 };
+        struct stat stt;
+        int r;
+
+        if (cfg->initramfs == INITRAMFS_NONE)
+                return s;
+        r = irnode_prepare(&n, &c->root, st, p);
+        if (n.output && fs_stat(c->root.fd, n.output, &stt) >= 0)
+                s.size = stt.st_size;
+        s.state = r == 0 ? "current" : r < 0 ? "unknown" : s.size >= 0 ? "stale" : "missing";
+        irnode_done(&n);
+        return s;
+}
+
+static void json_status(struct cli *c, struct state *st, const struct plan *p, const struct config *cfg) {
         struct json j;
         struct cell *cells = calloc(p->n_pkgs + p->n_rows + 1, sizeof *cells);
 
@@ -56,6 +81,17 @@ static void json_status(struct cli *c, const struct plan *p) {
                 json_kv_string(&j, "image", k->image);
                 json_kv_bool(&j, "headers", k->build_dir != NULL);
                 json_kv_bool(&j, "ignored", strv_contains(p->ignored, k->kver));
+                struct irstatus irs = ir_status(c, st, p, cfg, p->kernels[i]);
+                json_key(&j, "initramfs");
+                json_object_begin(&j);
+                json_kv_string(&j, "generator", irs.generator);
+                json_kv_string(&j, "state", irs.state);
+                json_key(&j, "size");
+                if (irs.size >= 0)
+                        json_int(&j, irs.size);
+                else
+                        json_null(&j);
+                json_object_end(&j);
                 json_key(&j, "modules");
                 json_array_begin(&j);
                 for (size_t m = 0; m < n; m++) {
@@ -97,31 +133,39 @@ static char **columns(const struct plan *p) {
         return cols;
 }
 
-void status_print_table(struct cli *c, const struct plan *p) {
+void status_print_table(struct cli *c, struct state *st, const struct plan *p, const struct config *cfg) {
         _cleanup_strv_free_ char **cols = columns(p);
-        size_t nc = strv_length(cols) + 1, nr = p->n_kernels + 1;
+        size_t nc = strv_length(cols) + 2, nr = p->n_kernels + 1;
+        char **irs = calloc(p->n_kernels + 1, sizeof(char *));
         char ***rows = calloc(nr, sizeof *rows);
         struct cell *cells = calloc(p->n_pkgs + p->n_rows + 1, sizeof *cells);
 
-        if (!cols || !rows || !cells)
+        if (!cols || !rows || !cells || !irs)
                 goto out;
         for (size_t r = 0; r < nr; r++)
                 if (!(rows[r] = calloc(nc, sizeof(char *))))
                         goto out;
         rows[0][0] = "KERNEL";
-        for (size_t k = 1; k < nc; k++)
-                rows[0][k] = cols[k - 1];
+        rows[0][1] = "INITRAMFS";
+        for (size_t k = 2; k < nc; k++)
+                rows[0][k] = cols[k - 2];
         for (size_t i = 0; i < p->n_kernels; i++) {
                 size_t n = kernel_cells(p, p->kernels[i], cells);
+                struct irstatus ir = ir_status(c, st, p, cfg, p->kernels[i]);
                 rows[i + 1][0] = p->kernels[i]->kver;
+                if (ir.size >= 0)
+                        irs[i] = strdup_printf("%s %s %.1fM", ir.generator, ir.state, (double) ir.size / (1 << 20));
+                else
+                        irs[i] = strdup_printf("%s %s", ir.generator, ir.state);
+                rows[i + 1][1] = irs[i];
                 for (size_t m = 0; m < n; m++)
-                        for (size_t k = 1; k < nc; k++) {
+                        for (size_t k = 2; k < nc; k++) {
                                 _cleanup_free_ char *col = strdup_printf("%s/%s", cells[m].name, cells[m].version);
-                                if (col && streq(col, cols[k - 1]))
+                                if (col && streq(col, cols[k - 2]))
                                         rows[i + 1][k] = (char *) cells[m].state;
                         }
                 if (strv_contains(p->ignored, p->kernels[i]->kver))
-                        for (size_t k = 1; k < nc; k++)
+                        for (size_t k = 2; k < nc; k++)
                                 rows[i + 1][k] = "ignored";
         }
         if (p->n_kernels == 0)
@@ -139,17 +183,23 @@ void status_print_table(struct cli *c, const struct plan *p) {
 out:
         for (size_t r = 0; rows && r < nr; r++)
                 free(rows[r]);
+        for (size_t i = 0; irs && i < p->n_kernels; i++)
+                free(irs[i]);
+        free(irs);
         free(rows);
         free(cells);
 }
 
 int cmd_status(struct cli *c, int argc, char **argv) {
+        _cleanup_(config_done) struct config cfg = {};
         _cleanup_state_ struct state *st = NULL;
         _cleanup_plan_ struct plan *p = NULL;
         int r;
 
         if (argc > 1)
                 return cli_usage("status: unexpected argument '%s'", argv[1]);
+        if (config_load(&c->root, &cfg) < 0)
+                return EXIT_FAIL;
         r = cli_state_open(c, false, &st);
         if (r < 0)
                 return EXIT_FAIL;
@@ -157,8 +207,8 @@ int cmd_status(struct cli *c, int argc, char **argv) {
         if (r < 0)
                 return cli_error(EXIT_FAIL, "status: %s", *log_last_error() ? log_last_error() : strerror(-r));
         if (c->json)
-                json_status(c, p);
+                json_status(c, st, p, &cfg);
         else
-                status_print_table(c, p);
+                status_print_table(c, st, p, &cfg);
         return EXIT_OK;
 }

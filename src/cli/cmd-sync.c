@@ -41,7 +41,26 @@ static void progress(void *userdata, const struct pair *x, bool done) {
         fflush(stdout);
 }
 
-static void report_json(const struct plan *p, int status) {
+static void ir_progress(void *userdata, const struct irnode *n, bool done) {
+        struct progress *pr = userdata;
+
+        if (done && n->result == IR_FAILED) {
+                fflush(stdout);
+                fprintf(stderr, "distkernel: initramfs for %s: %s; the previous image stays\n", n->kernel->kver,
+                        strempty(n->message));
+                return;
+        }
+        if (pr->cli->json || pr->cli->verbosity < 0)
+                return;
+        if (!done)
+                printf("generating the initramfs for %s (%s)\n", n->kernel->kver,
+                       initramfs_generator_to_string(n->cfg->initramfs));
+        else
+                printf("installed %s%s\n", n->output, n->uefi ? " (a UEFI executable)" : "");
+        fflush(stdout);
+}
+
+static void report_json(const struct plan *p, const struct sync_result *res, int status) {
         struct json j;
         json_init(&j, stdout);
         json_object_begin(&j);
@@ -60,6 +79,21 @@ static void report_json(const struct plan *p, int status) {
                 json_kv_string(&j, "state", pair_status(x));
                 json_kv_string(&j, "message", x->result_message);
                 json_kv_string(&j, "log", log);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_key(&j, "initramfs");
+        json_array_begin(&j);
+        for (size_t i = 0; i < res->n_ir; i++) {
+                static const char *const names[] = { "skipped", "current", "generated", "failed" };
+                const struct irnode *n = &res->ir[i];
+                if (!n->kernel)
+                        continue;
+                json_object_begin(&j);
+                json_kv_string(&j, "kernel", n->kernel->kver);
+                json_kv_string(&j, "path", n->output);
+                json_kv_string(&j, "state", names[n->result]);
+                json_kv_string(&j, "message", n->message);
                 json_object_end(&j);
         }
         json_array_end(&j);
@@ -108,6 +142,48 @@ static void report_text(struct cli *c, const struct plan *p, bool dry_run) {
                 printf("See a build log with 'distkernel module log NAME KVER'.\n");
 }
 
+static int run_sync(struct cli *c, struct sync_options *o) {
+        _cleanup_(config_done) struct config cfg = {};
+        _cleanup_(sync_result_done) struct sync_result res = {};
+        _cleanup_state_ struct state *st = NULL;
+        _cleanup_plan_ struct plan *p = NULL;
+        _cleanup_close_ int lock = -EBADF;
+        int r;
+
+        if (config_load(&c->root, &cfg) < 0)
+                return EXIT_FAIL;
+        if (!o->jobs)
+                o->jobs = cfg.jobs;
+        o->cc = cfg.build_cc;
+        o->cfg = &cfg;
+        lock = cli_lock(c);
+        if (lock < 0)
+                return -lock;
+        if (cli_state_open(c, false, &st) < 0)
+                return EXIT_FAIL;
+        r = sync_run(&c->root, st, o, &p, &res);
+        if (r < 0)
+                return cli_error(EXIT_FAIL, "sync: %s", *log_last_error() ? log_last_error() : strerror(-r));
+        if (c->json)
+                report_json(p, &res, r);
+        else
+                report_text(c, p, o->dry_run);
+        return r == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+int cmd_initramfs(struct cli *c, int argc, char **argv) {
+        struct progress pr = { .cli = c };
+        struct sync_options o = { .jobs = c->jobs, .progress = progress, .ir_progress = ir_progress,
+                                  .userdata = &pr, .force_initramfs = true };
+
+        if (argc != 2)
+                return cli_usage("initramfs: usage: initramfs KVER");
+        if (!kver_is_valid(argv[1]))
+                return cli_error(EXIT_USAGE, "initramfs: '%s' is not a valid kernel version", argv[1]);
+        o.kernel = argv[1];
+        return run_sync(c, &o);
+}
+
 int cmd_sync(struct cli *c, int argc, char **argv) {
         static const struct option opts[] = {
                 { "kernel", required_argument, NULL, 'k' },
@@ -118,12 +194,9 @@ int cmd_sync(struct cli *c, int argc, char **argv) {
                 {}
         };
         struct progress pr = { .cli = c };
-        struct sync_options o = { .jobs = c->jobs, .progress = progress, .userdata = &pr };
-        _cleanup_state_ struct state *st = NULL;
-        _cleanup_plan_ struct plan *p = NULL;
-        _cleanup_(config_done) struct config cfg = {};
-        _cleanup_close_ int lock = -EBADF;
-        int opt, r;
+        struct sync_options o = { .jobs = c->jobs, .progress = progress, .ir_progress = ir_progress,
+                                  .userdata = &pr };
+        int opt;
 
         while ((opt = getopt_long(argc, argv, "k:", opts, NULL)) >= 0)
                 switch (opt) {
@@ -138,22 +211,5 @@ int cmd_sync(struct cli *c, int argc, char **argv) {
                 return cli_usage("sync: unexpected argument '%s'", argv[optind]);
         if (o.kernel && !kver_is_valid(o.kernel))
                 return cli_error(EXIT_USAGE, "sync: '%s' is not a valid kernel version", o.kernel);
-        if (config_load(&c->root, &cfg) < 0)
-                return EXIT_FAIL;
-        if (!o.jobs)
-                o.jobs = cfg.jobs;
-        o.cc = cfg.build_cc;
-        lock = cli_lock(c);
-        if (lock < 0)
-                return -lock;
-        if (cli_state_open(c, false, &st) < 0)
-                return EXIT_FAIL;
-        r = sync_run(&c->root, st, &o, &p);
-        if (r < 0)
-                return cli_error(EXIT_FAIL, "sync: %s", *log_last_error() ? log_last_error() : strerror(-r));
-        if (c->json)
-                report_json(p, r);
-        else
-                report_text(c, p, o.dry_run);
-        return r == 0 ? EXIT_OK : EXIT_FAIL;
+        return run_sync(c, &o);
 }

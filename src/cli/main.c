@@ -17,6 +17,7 @@ static void help(void) {
                "  kernel list                  installed kernels\n"
                "  kernel add KVER              register a kernel (sync builds for it)\n"
                "  kernel remove KVER           remove what distkernel installed for a kernel\n"
+               "  initramfs KVER               regenerate one kernel's initramfs\n"
                "  module list                  registered module packages\n"
                "  module add PATH              register a dkms.conf package directory\n"
                "  module remove NAME[/VERSION] uninstall a package from every kernel\n"
@@ -89,6 +90,8 @@ int main(int argc, char **argv) {
                 status = cmd_sync(&c, argc, argv);
         else if (streq(argv[0], "kernel"))
                 status = cmd_kernel(&c, argc, argv);
+        else if (streq(argv[0], "initramfs"))
+                status = cmd_initramfs(&c, argc, argv);
         else if (streq(argv[0], "module"))
                 status = cmd_module(&c, argc, argv);
         else

@@ -13,6 +13,7 @@ struct kjob {
         struct kernel *kernel;
         bool changed;       /* something was installed or removed: depmod */
         bool failed;
+        struct irnode *ir;
 };
 
 struct run {
@@ -23,6 +24,8 @@ struct run {
         struct exec *exec;
         struct kjob *kjobs;
         size_t n_kjobs;
+        struct irnode *ir;
+        const struct config *cfg;
         int failed;
 };
 
@@ -155,6 +158,57 @@ static int depmod_finish(void *userdata, int status) {
 
 static const struct exec_job_ops depmod_ops = { depmod_start, depmod_finish };
 
+static int ir_start(void *userdata, pid_t *ret_pid) {
+        struct job_ud *u = userdata;
+        struct irnode *n = u->kjob->ir;
+        pid_t pid;
+        int r;
+
+        r = irnode_prepare(n, u->run->root, u->run->st, u->run->plan);
+        if (r <= 0) {
+                if (r == 0)
+                        n->result = IR_CURRENT;
+                *ret_pid = 0;
+                return r;
+        }
+        if (u->run->o->ir_progress)
+                u->run->o->ir_progress(u->run->o->userdata, n, false);
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0)
+                _exit(irnode_generate(n, u->run->root) < 0 ? 1 : 0);
+        *ret_pid = pid;
+        return 0;
+}
+
+static int ir_finish(void *userdata, int status) {
+        struct job_ud *u = userdata;
+        struct irnode *n = u->kjob->ir;
+        int r = -EPROTO;
+
+        if (n->result == IR_CURRENT)
+                return 0;
+        if (status == 0)
+                r = irnode_commit(n, u->run->root, u->run->st);
+        if (r >= 0)
+                n->result = IR_BUILT;
+        else {
+                irnode_abort(n, u->run->root);
+                n->result = IR_FAILED;
+                n->message = status == EXEC_BLOCKED ? strdup("not generated: depmod failed") :
+                             status == 0 ? strdup(log_last_error()) :
+                             strdup_printf("generation failed (status %d, log: %s)", status, n->log);
+                u->run->failed++;
+        }
+        if (u->run->o->ir_progress)
+                u->run->o->ir_progress(u->run->o->userdata, n, true);
+        return r;
+}
+
+static const struct exec_job_ops ir_ops = { ir_start, ir_finish };
+
 static struct job_ud *ud_new(struct run *r, struct pair *x, struct kjob *k) {
         struct job_ud *u = calloc(1, sizeof *u);
         if (u)
@@ -162,11 +216,28 @@ static struct job_ud *ud_new(struct run *r, struct pair *x, struct kjob *k) {
         return u;
 }
 
+static int add_ir_job(struct run *r, struct kjob *kj, size_t k, size_t depmod_id,
+                      struct job_ud ***uds, size_t *n_uds) {
+        struct job_ud *u;
+        size_t id;
+        int q;
+
+        if (!r->ir || r->cfg->initramfs == INITRAMFS_NONE)
+                return 0;
+        kj->ir = &r->ir[k];
+        *kj->ir = (struct irnode) { .kernel = kj->kernel, .cfg = r->cfg, .force = r->o->force_initramfs };
+        u = (*uds)[(*n_uds)++] = ud_new(r, NULL, kj);
+        if (!u)
+                return -ENOMEM;
+        q = exec_add(r->exec, &ir_ops, u, true, &id);
+        return q < 0 ? q : exec_depend(r->exec, id, depmod_id);
+}
+
 static int add_jobs(struct run *r, struct job_ud ***uds, size_t *n_uds) {
         struct plan *p = r->plan;
         int q;
 
-        *uds = calloc(p->n_pairs + p->n_kernels + 1, sizeof **uds);
+        *uds = calloc(p->n_pairs + 2 * p->n_kernels + 1, sizeof **uds);
         r->kjobs = calloc(p->n_kernels + 1, sizeof *r->kjobs);
         if (!*uds || !r->kjobs)
                 return -ENOMEM;
@@ -209,6 +280,9 @@ static int add_jobs(struct run *r, struct job_ud ***uds, size_t *n_uds) {
                 for (size_t i = 0; q >= 0 && i < p->n_pairs; i++)
                         if (p->pairs[i].action == ACTION_BUILD && p->pairs[i].kernel == kern)
                                 q = exec_depend_soft(r->exec, id, p->pairs[i].job);
+                if (q < 0)
+                        return q;
+                q = add_ir_job(r, kj, k, id, uds, n_uds);
                 if (q < 0)
                         return q;
         }
@@ -325,9 +399,18 @@ int sync_reconcile_kernels(const struct root *root, struct state *st, struct pla
         return 0;
 }
 
-int sync_run(const struct root *root, struct state *st, const struct sync_options *o, struct plan **ret_plan) {
+void sync_result_done(struct sync_result *r) {
+        for (size_t i = 0; r->ir && i < r->n_ir; i++)
+                irnode_done(&r->ir[i]);
+        free(r->ir);
+        *r = (struct sync_result) {};
+}
+
+int sync_run(const struct root *root, struct state *st, const struct sync_options *o, struct plan **ret_plan,
+             struct sync_result *ret_result) {
+        static const struct config defaults = {};
         _cleanup_plan_ struct plan *p = NULL;
-        struct run run = { .root = root, .st = st, .o = o };
+        struct run run = { .root = root, .st = st, .o = o, .cfg = o->cfg ? o->cfg : &defaults };
         struct job_ud **uds = NULL;
         size_t n_uds = 0;
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -343,11 +426,14 @@ int sync_run(const struct root *root, struct state *st, const struct sync_option
                         return r;
         }
         if (o->dry_run) {
+                *ret_result = (struct sync_result) {};
                 *ret_plan = TAKE_PTR(p);
                 return 0;
         }
         run.exec = exec_new(o->jobs ? o->jobs : (unsigned) (ncpu > 0 ? ncpu : 1));
         if (!run.exec)
+                return -ENOMEM;
+        if (!o->modules_only && !(run.ir = calloc(p->n_kernels + 1, sizeof *run.ir)))
                 return -ENOMEM;
         r = record_static(&run);
         if (r >= 0)
@@ -361,8 +447,13 @@ int sync_run(const struct root *root, struct state *st, const struct sync_option
         free(run.kjobs);
         if (r >= 0)
                 r = forget_superseded(&run);
-        if (r < 0)
+        if (r < 0) {
+                for (size_t i = 0; run.ir && i < p->n_kernels; i++)
+                        irnode_done(&run.ir[i]);
+                free(run.ir);
                 return r;
+        }
+        *ret_result = (struct sync_result) { .ir = run.ir, .n_ir = run.ir ? p->n_kernels : 0 };
         *ret_plan = TAKE_PTR(p);
         return run.failed > 0 ? 1 : 0;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "core/config.h"
+#include "core/irnode.h"
 #include "core/plan.h"
 
 /* sync: bring every (package, kernel) pair up to date. The caller holds the
@@ -15,14 +17,26 @@ struct sync_options {
         bool force;          /* skip the version sanity check */
         bool dry_run;        /* plan only */
         const char *cc;      /* compiler command for module builds, or NULL */
+        const struct config *cfg; /* NULL: defaults */
+        bool force_initramfs; /* regenerate the initramfs of the selected kernels */
+        bool modules_only;   /* skip the initramfs stage */
         /* progress callback: a pair started (done == false) or finished */
         void (*progress)(void *userdata, const struct pair *p, bool done);
+        void (*ir_progress)(void *userdata, const struct irnode *n, bool done);
         void *userdata;
 };
 
+/* The initramfs nodes of the last sync_run(), one per kernel of the plan. */
+struct sync_result {
+        struct irnode *ir;
+        size_t n_ir;
+};
+void sync_result_done(struct sync_result *r);
+
 /* Returns 0 when every required pair succeeded, 1 when some failed, -errno on
  * errors that stopped the sync. *ret_plan gets the executed plan with results. */
-int sync_run(const struct root *root, struct state *st, const struct sync_options *o, struct plan **ret_plan);
+int sync_run(const struct root *root, struct state *st, const struct sync_options *o, struct plan **ret_plan,
+             struct sync_result *ret_result);
 
 /* Forgets kernels whose files are gone and registers new ones; also used by
  * `kernel list`. */
