@@ -153,7 +153,9 @@ void status_print_table(struct cli *c, struct state *st, const struct plan *p, c
                 size_t n = kernel_cells(p, p->kernels[i], cells);
                 struct irstatus ir = ir_status(c, st, p, cfg, p->kernels[i]);
                 rows[i + 1][0] = p->kernels[i]->kver;
-                if (ir.size >= 0)
+                if (cfg->initramfs == INITRAMFS_NONE)
+                        irs[i] = strdup("none");
+                else if (ir.size >= 0)
                         irs[i] = strdup_printf("%s %s %.1fM", ir.generator, ir.state, (double) ir.size / (1 << 20));
                 else
                         irs[i] = strdup_printf("%s %s", ir.generator, ir.state);

@@ -238,14 +238,16 @@ static struct kmod_module *kernel_module(struct kmod_ctx *kctx, const char *name
 
 /* DKMS's version sanity check: returns 1 (and a reason) when the kernel already
  * ships this module in an equal or newer version. */
-static int version_sane(struct ctx *c, struct kmod_ctx *kctx, const struct dkms_module *m, const char *built) {
+static int version_sane(struct ctx *c, struct kmod_ctx *kctx, struct kmod_ctx *bctx,
+                        const struct dkms_module *m, const char *built) {
         struct kmod_module *km = kernel_module(kctx, m->dest_name), *bm = NULL;
         _cleanup_free_ char *kv = NULL, *bv = NULL, *ks = NULL, *bs = NULL;
         int skip = 0;
 
         if (!km)
                 return 0;
-        if (kmod_module_new_from_path(kctx, built, &bm) >= 0) {
+        /* a context of its own: the kernel's context already knows a module of that name */
+        if (kmod_module_new_from_path(bctx, built, &bm) >= 0) {
                 kv = module_info(km, "version");
                 bv = module_info(bm, "version");
                 ks = module_info(km, "srcversion");
@@ -266,7 +268,7 @@ static int version_sane(struct ctx *c, struct kmod_ctx *kctx, const struct dkms_
 static int check_versions(struct ctx *c) {
         const struct build_request *req = c->req;
         _cleanup_free_ char *moddir = NULL;
-        struct kmod_ctx *kctx;
+        struct kmod_ctx *kctx, *bctx;
         int r = 0;
 
         if (req->force)
@@ -275,8 +277,14 @@ static int check_versions(struct ctx *c) {
         if (!moddir || !(moddir = path_join(TAKE_PTR(moddir), req->kernel->kver)))
                 return -ENOMEM;
         kctx = kmod_new(moddir, (const char *const[]) { NULL });
-        if (!kctx)
+        bctx = kmod_new(moddir, (const char *const[]) { NULL });
+        if (!kctx || !bctx) {
+                kmod_unref(kctx);
+                kmod_unref(bctx);
                 return 0;
+        }
+        kmod_set_log_priority(kctx, 0);
+        kmod_set_log_priority(bctx, 0);
         for (size_t i = 0; r == 0 && i < req->conf->n_modules; i++) {
                 const struct dkms_module *m = &req->conf->modules[i];
                 _cleanup_free_ char *b = strdup_printf("%s/%s/%s.ko", c->build_host, m->built_location, m->built_name);
@@ -284,9 +292,10 @@ static int check_versions(struct ctx *c) {
                         r = -ENOMEM;
                         break;
                 }
-                r = version_sane(c, kctx, m, b);
+                r = version_sane(c, kctx, bctx, m, b);
         }
         kmod_unref(kctx);
+        kmod_unref(bctx);
         return r;
 }
 
