@@ -65,11 +65,17 @@ static int dracut(const struct external_request *req, const char *out) {
         _cleanup_free_ char *drivers = strv_join(req->add_modules, " ");
         _cleanup_free_ char *conf = root_host_path(req->root, "/etc/dracut.conf");
         _cleanup_free_ char *confdir = root_host_path(req->root, "/etc/dracut.conf.d");
+        char empty[] = "/tmp/distkernel-dracut-XXXXXX";
         const char *argv[32];
         size_t n = 0;
+        struct stat st;
+        int r;
 
         if (!drivers || !conf || !confdir)
                 return -ENOMEM;
+        /* a root without its own dracut.conf gets none rather than the host's */
+        if (stat(conf, &st) < 0)
+                strcpy(conf, "/dev/null");
         argv[n++] = "dracut";
         argv[n++] = "--force";
         argv[n++] = req->hostonly ? "--hostonly" : "--no-hostonly";
@@ -77,8 +83,13 @@ static int dracut(const struct external_request *req, const char *out) {
         argv[n++] = req->kernel->kver;
         argv[n++] = "--conf";
         argv[n++] = conf;
-        argv[n++] = "--confdir";
-        argv[n++] = confdir;
+        if (stat(confdir, &st) >= 0) {
+                argv[n++] = "--confdir";
+                argv[n++] = confdir;
+        } else if (!streq(req->root->path, "/") && mkdtemp(empty)) {
+                argv[n++] = "--confdir"; /* an empty one rather than the host's */
+                argv[n++] = empty;
+        }
         if (*drivers) {
                 argv[n++] = "--add-drivers";
                 argv[n++] = drivers;
@@ -89,7 +100,9 @@ static int dracut(const struct external_request *req, const char *out) {
         }
         argv[n++] = out;
         argv[n] = NULL;
-        return run(req, argv);
+        r = run(req, argv);
+        (void) rmdir(empty);
+        return r;
 }
 
 /* initramfs-tools takes extra modules from CONFDIR/modules: a copy of the
