@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include "core/irnode.h"
 #include "initramfs/external.h"
+#include "initramfs/initramfs.h"
 #include "modpkg/install.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -135,8 +136,31 @@ int irnode_prepare(struct irnode *n, const struct root *root, struct state *st, 
         return 1;
 }
 
+/* The builtin generator: the carried packages' modules are included and
+ * loaded at boot; in generic mode the common storage and file system drivers
+ * come too (loaded on demand by the init's coldplug), in host-only mode what
+ * the running system's root needs. */
 static int irnode_generate_builtin(const struct irnode *n, const struct root *root, int log_fd) {
-        return log_error_errno(-EOPNOTSUPP, "the builtin generator is not available yet");
+        _cleanup_free_ char *init = irnode_init_binary();
+        bool hostonly = n->cfg->initramfs_hostonly && streq(root->path, "/");
+        enum initramfs_codec codec = INITRAMFS_CODEC_DEFAULT;
+        int level = 0, r;
+
+        if (!init)
+                return -ENOMEM;
+        if (access(init, X_OK) < 0)
+                return log_error_errno(-ENOENT, "'%s': the initramfs init program is missing", init);
+        if (n->cfg->initramfs_compress) {
+                r = initramfs_compress_parse(n->cfg->initramfs_compress, &codec, &level);
+                if (r < 0)
+                        return r;
+        }
+        struct initramfs_request req = {
+                .root = root, .kernel = n->kernel, .modules = n->modules,
+                .optional_modules = n->cfg->initramfs_modules, .generic = !hostonly, .hostonly = hostonly,
+                .load = n->modules, .codec = codec, .level = level, .output = n->tmp, .init_binary = init,
+        };
+        return initramfs_builtin_generate(&req);
 }
 
 static int generate_external(const struct irnode *n, const struct root *root, int log_fd) {
@@ -170,6 +194,9 @@ int irnode_generate(const struct irnode *n, const struct root *root) {
         (void) fs_unlink(root->fd, n->tmp);
         switch (n->cfg->initramfs) {
         case INITRAMFS_BUILTIN:
+                /* we run in a child of our own: our messages go to the log too */
+                if (log_fd >= 0)
+                        (void) dup2(log_fd, STDERR_FILENO);
                 return irnode_generate_builtin(n, root, log_fd);
         case INITRAMFS_DRACUT:
         case INITRAMFS_INITRAMFS_TOOLS:
@@ -218,4 +245,17 @@ int irnode_commit(struct irnode *n, const struct root *root, struct state *st) {
                 return r;
         }
         return state_commit(st);
+}
+
+char *irnode_log_tail(const struct irnode *n, const struct root *root) {
+        _cleanup_free_ char *text = NULL;
+        char *end, *start;
+
+        if (fs_read_all(root->fd, n->log, 16u << 20, &text, NULL) < 0)
+                return NULL;
+        end = text + strlen(text);
+        while (end > text && (end[-1] == '\n' || end[-1] == ' '))
+                *--end = 0;
+        start = strrchr(text, '\n');
+        return strdup(start ? start + 1 : text);
 }

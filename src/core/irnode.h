@@ -42,3 +42,5 @@ void irnode_abort(struct irnode *n, const struct root *root);
 char *irnode_recorded_key(struct state *st, const char *kver);
 /* Host path of the builtin generator's /init program. */
 char *irnode_init_binary(void);
+/* The last line of the node's log (the generator's last word), or NULL. */
+char *irnode_log_tail(const struct irnode *n, const struct root *root);

@@ -195,11 +195,12 @@ static int ir_finish(void *userdata, int status) {
         if (r >= 0)
                 n->result = IR_BUILT;
         else {
+                _cleanup_free_ char *tail = irnode_log_tail(n, u->run->root);
                 irnode_abort(n, u->run->root);
                 n->result = IR_FAILED;
                 n->message = status == EXEC_BLOCKED ? strdup("not generated: depmod failed") :
                              status == 0 ? strdup(log_last_error()) :
-                             strdup_printf("generation failed (status %d, log: %s)", status, n->log);
+                             strdup_printf("generation failed: %s (log: %s)", strempty(tail), n->log);
                 u->run->failed++;
         }
         if (u->run->o->ir_progress)
