@@ -1,0 +1,63 @@
+#!/bin/bash
+# Run the boot tests: tests/boot/run.sh [TEST...]
+# (TEST: t-boot-NAME, t-boot-NAME.sh or NAME; default: every t-*.sh here).
+#
+# Each test boots real Debian kernels in QEMU (TCG) with distkernel-init as
+# the initramfs's /init. Prints "ok NAME" with what the test checked, "skip
+# NAME (why)" (no QEMU, no kernel cache, init not built) or "FAIL NAME" with
+# the test's output, then one closing line "N passed, N failed, N skipped".
+# Exits 1 if any test failed.
+#
+# Environment: DISTKERNEL_INIT (the init under test, default
+# build/distkernel-init), TEST_TIMEOUT (per test, default 900 s),
+# BOOT_TIMEOUT (per boot, default 180 s), KEEP=1|failed.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cd "$repo"
+export DISTKERNEL_INIT=${DISTKERNEL_INIT:-build/distkernel-init}
+timeout_s=${TEST_TIMEOUT:-900}
+
+tests=()
+if (($#)); then
+        for t; do
+                t=${t%.sh}
+                t=${t##*/}
+                [[ $t == t-* ]] || t=t-boot-$t
+                [[ -f $here/$t.sh ]] || { echo "run.sh: no such test: $t" >&2; exit 2; }
+                tests+=("$here/$t.sh")
+        done
+else
+        tests=("$here"/t-*.sh)
+fi
+
+passed=0 failed=0 skipped=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+for t in "${tests[@]}"; do
+        name=$(basename "$t" .sh)
+        start=$SECONDS
+        rc=0
+        timeout --kill-after=30 "$timeout_s" bash "$t" >"$out" 2>&1 </dev/null || rc=$?
+        took=$((SECONDS - start))
+        case $rc in
+        0)
+                echo "ok $name (${took}s)"
+                sed -n 's/^\(check\|time\): /    \1: /p' "$out"
+                passed=$((passed + 1))
+                ;;
+        77)
+                echo "skip $name ($(sed -n 's/^SKIP: [^:]*: //p' "$out" | tail -n1))"
+                skipped=$((skipped + 1))
+                ;;
+        *)
+                ((rc != 124 && rc != 137)) || echo "(timed out after ${timeout_s}s)" >>"$out"
+                echo "FAIL $name (exit $rc, ${took}s)"
+                sed 's/^/    /' "$out"
+                failed=$((failed + 1))
+                ;;
+        esac
+done
+echo "$passed passed, $failed failed, $skipped skipped"
+((failed == 0))
