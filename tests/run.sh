@@ -118,30 +118,38 @@ for dir in "${builds_ok[@]}"; do
         unit_tests "$dir"
 done
 
-# -------------------------------------------------------- integration tests
-section "integration tests (DISTKERNEL=build-san/distkernel)"
-if [[ " ${builds_ok[*]} " == *" build-san "* ]]; then
+# ------------------------------------------- integration and boot tests
+# suite NAME COMMAND...: runs a script that ends with "N passed, N failed,
+# N skipped" and adds its counts. Its closing line is rewritten so that the
+# last such line printed is the overall one below.
+suite() {
+        local name=$1 out rc=0 counts p f s
+        shift
+        section "$name"
         out=$(mktemp)
-        rc=0
-        # Their closing line is rewritten so that the last such line printed
-        # is the overall one below.
-        DISTKERNEL=build-san/distkernel bash tests/integration/run.sh 2>&1 | tee "$out" |
-                sed -E 's/^([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/integration tests: passed=\1 failed=\2 skipped=\3/' ||
+        "$@" 2>&1 | tee "$out" |
+                sed -E "s/^([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped\$/$name: passed=\1 failed=\2 skipped=\3/" ||
                 rc=$?
         counts=$(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/p' "$out")
         rm -f "$out"
         if [[ -z $counts ]]; then
-                note_failure "integration tests: no summary (exit $rc)"
-        else
-                read -r p f s <<<"${counts##*$'\n'}"
-                passed=$((passed + p))
-                failed=$((failed + f))
-                skipped=$((skipped + s))
-                ((f == 0)) || failures+=("integration tests: $f failed")
-                if ((rc != 0 && f == 0)); then
-                        note_failure "integration tests: exit $rc"
-                fi
+                note_failure "$name: no summary (exit $rc)"
+                return
         fi
+        read -r p f s <<<"${counts##*$'\n'}"
+        passed=$((passed + p))
+        failed=$((failed + f))
+        skipped=$((skipped + s))
+        ((f == 0)) || failures+=("$name: $f failed")
+        if ((rc != 0 && f == 0)); then
+                note_failure "$name: exit $rc"
+        fi
+}
+if [[ " ${builds_ok[*]} " == *" build-san "* ]]; then
+        export DISTKERNEL=build-san/distkernel
+        suite "integration tests (build-san)" bash tests/integration/run.sh
+        suite "boot tests" bash tests/boot/run.sh
+        suite "UKI boot test" bash tests/uki/boot-uki.sh
 else
         echo "not run: the sanitizer build failed"
 fi
