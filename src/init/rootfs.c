@@ -145,7 +145,7 @@ int rootfs_find_init(const struct init_cmdline *c, char *ret, size_t size) {
 
 /* Delete everything below dirfd that is on device dev (rm -rf, one file system). */
 static void remove_children(int dirfd, dev_t dev, int depth) {
-        int fd = dup(dirfd);
+        int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
         struct dirent *de;
         DIR *d;
 

@@ -91,7 +91,7 @@ static int dracut(const struct external_request *req, const char *out) {
                 argv[n++] = empty;
         }
         if (*drivers) {
-                argv[n++] = "--add-drivers";
+                argv[n++] = "--force-drivers"; /* included and loaded early, like --add-drivers + load */
                 argv[n++] = drivers;
         }
         if (req->uefi_stub) {

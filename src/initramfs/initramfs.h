@@ -122,9 +122,11 @@ struct initramfs_request {
 };
 
 /* Generates the image of req->kernel. Checks first that the kernel can
- * decompress the codec. The archive is streamed: memory use does not grow with
- * the module set (it is bounded by the codec's window and one 8 MiB lz4 block).
- * Returns 0, or a negative errno after logging what failed. */
+ * decompress the codec. The archive is streamed and no process is spawned:
+ * memory use does not grow with the module set (the compressor's buffers, at
+ * most 16 MiB for lz4's 8 MiB blocks and about 40 MiB for zstd with 8 workers,
+ * plus libkmod holding the largest module decompressed while reading its
+ * modinfo). Returns 0, or a negative errno after logging what failed. */
 int initramfs_builtin_generate(const struct initramfs_request *req);
 
 /* A key over everything the image made from req depends on, cheap to compute

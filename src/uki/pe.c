@@ -188,6 +188,8 @@ static uint64_t headers_extent(const uint8_t *d, size_t size) {
                 return lfanew > PE_MAX_PE_OFFSET ? size : lfanew + PE_COFF_HEADER_SIZE;
         n = pe_get16(d + lfanew + 6);
         soh = pe_get16(d + lfanew + 20);
+        if (n > PE_MAX_SECTIONS) /* rejected anyway, don't read the table */
+                n = 0;
         return lfanew + PE_COFF_HEADER_SIZE + soh + PE_SECTION_HEADER_SIZE * n;
 }
 

@@ -12,6 +12,8 @@
 #                 removed afterwards)
 #   BOOT_MARKER   what marks success (default DISTKERNEL-BOOT-OK)
 #   BOOT_QUIET=1  do not print the console output
+#   BOOT_SEND     text to type on the serial console, once BOOT_SEND_AFTER
+#                 (a grep pattern) has appeared on it (default: type nothing)
 #   QEMU          the emulator (default qemu-system-x86_64)
 set -uo pipefail
 
@@ -33,11 +35,38 @@ if [[ -z $log ]]; then
         trap 'rm -f "$log"' EXIT
 fi
 
+# QEMU's standard input: nothing, or a pipe that gets BOOT_SEND when the
+# console shows BOOT_SEND_AFTER.
+input=/dev/null feeder=
+: >"$log"
+if [[ -n ${BOOT_SEND:-} ]]; then
+        input=$(mktemp -u "${TMPDIR:-/tmp}/boot-input.XXXXXX")
+        mkfifo -m 600 "$input"
+        (
+                exec 3>"$input"
+                for ((i = 0; i < timeout_s * 5; i++)); do
+                        if grep -q -- "${BOOT_SEND_AFTER:-.}" "$log"; then
+                                sleep 1
+                                printf '%s' "$BOOT_SEND" >&3
+                                break
+                        fi
+                        sleep 0.2
+                done
+                exec sleep "$timeout_s"
+        ) &
+        feeder=$!
+fi
+
 start=$(date +%s%N)
 rc=0
 timeout --kill-after=10 "$timeout_s" "$qemu" -accel tcg -m 1024 -nographic -no-reboot \
         -kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 $cmdline" \
-        -drive "file=$disk,if=virtio,format=raw" </dev/null >"$log" 2>&1 || rc=$?
+        -drive "file=$disk,if=virtio,format=raw" <"$input" >>"$log" 2>&1 || rc=$?
+if [[ -n $feeder ]]; then
+        kill "$feeder" 2>/dev/null
+        wait "$feeder" 2>/dev/null
+        rm -f "$input"
+fi
 took=$((($(date +%s%N) - start) / 1000000))
 secs=$(printf '%d.%01d' $((took / 1000)) $((took % 1000 / 100)))
 

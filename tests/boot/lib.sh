@@ -69,8 +69,10 @@ cleanup() {
 trap cleanup EXIT
 
 # ---------------------------------------------------------------- images
-# make_rootfs NAME [--partitioned|--mbr]: $TEST_TMP/NAME.img; sets ROOT_UUID,
-# ROOT_LABEL, ROOT_PARTUUID, ROOT_PARTLABEL (empty when not applicable)
+# make_rootfs NAME [--partitioned|--mbr]: $TEST_TMP/NAME.img; sets DISK,
+# ROOT_UUID, ROOT_LABEL, ROOT_PARTUUID, ROOT_PARTLABEL (empty when not
+# applicable) for the tests
+# shellcheck disable=SC2034
 make_rootfs() {
         local name=$1 ids
         shift
@@ -148,6 +150,10 @@ assert_mounted() {
         grep -q '^tmpfs /run tmpfs' <<<"$mounts" || boot_fail "/run was not moved to the root"
         grep -q '^proc /proc proc' <<<"$mounts" || boot_fail "/proc is not mounted"
         check "/dev (devtmpfs), /run (tmpfs) and /proc moved over"
+        grep -qx 'DISTKERNEL-DEVKMSG: ratelimit' <<<"$CONSOLE" ||
+                boot_fail "printk_devkmsg was not restored to 'ratelimit'"
+        grep -qx 'DISTKERNEL-DEVNODES: 0' <<<"$CONSOLE" || boot_fail "the init left device nodes of its own in /dev"
+        check "printk_devkmsg restored, no device nodes of the init left in /dev"
 }
 # assert_module KVER NAME...: each module is in /proc/modules or built into KVER
 assert_module() {

@@ -2,8 +2,9 @@
 # mkrootfs.sh OUT.img [--partitioned | --mbr]: a small root file system image
 # for boot tests: ext4 made with "mkfs.ext4 -d", holding busybox-static and an
 # /sbin/init that mounts /proc and /sys (if not there yet), prints the marker
-# DISTKERNEL-BOOT-OK, /proc/modules and /proc/mounts between markers, and
-# powers off.
+# DISTKERNEL-BOOT-OK, /proc/modules and /proc/mounts between markers, the
+# kernel's printk_devkmsg setting and how many of the init's own device nodes
+# are left in /dev, and powers off.
 #
 #   --partitioned  OUT.img is a GPT disk with one partition holding the file
 #                  system (partition name "distkernel-root")
@@ -55,11 +56,15 @@ echo "DISTKERNEL-MOUNTS-BEGIN"
 cat /proc/mounts
 echo "DISTKERNEL-MOUNTS-END"
 echo "DISTKERNEL-ROOTDIR: $(ls -a / | tr '\n' ' ')"
+echo "DISTKERNEL-DEVKMSG: $(cat /proc/sys/kernel/printk_devkmsg)"
+echo "DISTKERNEL-DEVNODES: $(ls -a /dev | grep -c '^\.distkernel')"
 sync
 poweroff -f
 EOF
 chmod 755 "$dir/sbin/init"
 printf 'distkernel-boot-test\n' >"$dir/etc/hostname"
+# systemd-based initramfs images (dracut's) switch only into an OS tree
+printf 'ID=distkernel-test\nNAME="distkernel boot test"\n' >"$dir/etc/os-release"
 
 uuid=$(cat /proc/sys/kernel/random/uuid)
 label=dk-root-$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')

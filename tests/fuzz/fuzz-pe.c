@@ -26,6 +26,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
                 }                                                                 \
         } while (0)
 
+/* Section data as uki_read_section() reads it, and the file's checksum. */
+static void read_sections(int fd, const struct pe_image *pe) {
+        uint32_t sum;
+
+        for (unsigned i = 0; i < pe->n_sections; i++) {
+                void *d = NULL;
+                size_t len = 0;
+                if (pe_read_section(fd, &pe->sections[i], 1u << 20, &d, &len) >= 0)
+                        check(len == pe->sections[i].virtual_size && ((char *) d)[len] == 0);
+                free(d);
+        }
+        check(pe_checksum_fd(fd, (uint64_t) pe->opt_offset + PE_OPT_CHECKSUM, &sum) >= 0);
+}
+
 /* The same verdict from memory and from a file. */
 static void load_as_file(const uint8_t *data, size_t size, int parsed) {
         struct pe_image pe = {};
@@ -36,6 +50,8 @@ static void load_as_file(const uint8_t *data, size_t size, int parsed) {
         if (write(fd, data, size) == (ssize_t) size) {
                 r = pe_load_fd(fd, "fuzz", &pe);
                 check((r >= 0) == (parsed >= 0));
+                if (r >= 0)
+                        read_sections(fd, &pe);
                 pe_image_done(&pe);
         }
         close(fd);

@@ -11,12 +11,13 @@
 #
 # Ends with "N passed, N failed, N skipped"; skips (exit 0) when QEMU, OVMF, the
 # stub or the kernel cache are missing. KEEP=1 keeps the temporary directory.
-# BOOT_TIMEOUT (seconds, default 240) bounds the boot.
+# BOOT_TIMEOUT (seconds, default 240) bounds the boot; UKI_KVER picks another
+# cached kernel, UKI_STUB another x64 stub.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cache=${DISTKERNEL_TEST_CACHE:-/var/cache/distkernel-tests}
-stub=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
+stub=${UKI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 marker=DISTKERNEL-UKI-OK
@@ -57,7 +58,7 @@ done
 [[ -r $cache/env ]] || skip_all "$cache/env is missing (run tests/fixtures/prepare.sh)"
 # shellcheck source=/dev/null
 . "$cache/env"
-kver=${KVER_A:-}
+kver=${UKI_KVER:-${KVER_A:-}}
 kernel=$cache/kernels/$kver/boot/vmlinuz-$kver
 [[ -n $kver && -r $kernel ]] || skip_all "kernel '$kver' is not in $cache/kernels"
 

@@ -659,3 +659,30 @@ TEST(image_real_kernel_generic) {
                 memmove(s, s + 3, strlen(s + 3) + 1);
         ASSERT_STREQ(text, theirs);
 }
+
+/* A required module built into the kernel is no error (and not in the image);
+ * a kernel whose modules were never indexed is one, naming depmod. */
+TEST(image_builtin_module_and_unindexed_kernel) {
+        _cleanup_image_ struct image im = {};
+        _cleanup_free_ char *cmd = NULL, *img = NULL, *list = NULL, *text = NULL;
+        char *const mods[] = { "fakebuiltin", "fakemod", NULL };
+
+        ASSERT_OK(image_setup(&im, FAKE_CONFIG));
+        cmd = strdup_printf("cd '%s/usr/lib/modules/" FAKE_KVER "' && echo kernel/fs/fakebuiltin.ko > modules.builtin "
+                            "&& depmod -b '%s' " FAKE_KVER " 2>/dev/null", im.dir, im.dir);
+        ASSERT_EQ(system(cmd), 0);
+        im.req.modules = mods;
+        ASSERT_OK(initramfs_builtin_generate(&im.req));
+        img = host(&im, im.req.output);
+        list = host(&im, "list");
+        ASSERT_EQ(RUN(im.dir, img, list, "cpio", "-t", "--quiet"), 0);
+        text = read_host(list, NULL);
+        ASSERT_TRUE(text && strstr(text, FAKE_DIR "fakemod.ko\n") && !strstr(text, "fakebuiltin"));
+        free(cmd);
+        cmd = strdup_printf("rm '%s/usr/lib/modules/" FAKE_KVER "/modules.dep.bin'", im.dir);
+        ASSERT_EQ(system(cmd), 0);
+        ASSERT_ERR(initramfs_builtin_generate(&im.req), -ENOENT);
+        ASSERT_STREQ(log_last_error(), "'/usr/lib/modules/" FAKE_KVER "/modules.dep.bin': missing, the modules of kernel '"
+                                       FAKE_KVER "' are not indexed (run depmod)");
+        log_clear();
+}
