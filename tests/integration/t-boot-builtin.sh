@@ -28,12 +28,12 @@ ids=$("$BOOT/mkrootfs.sh" "$disk") || fail "mkrootfs.sh"
 uuid=$(sed -n 's/^UUID=//p' <<<"$ids")
 [[ -n $uuid ]] || fail "mkrootfs.sh printed no UUID: $ids"
 
-# boot GENERATOR: boots $img, checks the console
+# boot GENERATOR [ROOT= [DISK]]: boots $img, checks the console
 boot() {
-        local log=$TEST_TMP/console-$1.log rc=0
-        step "boot with the $1 initramfs, root=UUID=$uuid"
+        local log=$TEST_TMP/console-$1.log rc=0 rootarg=${2:-UUID=$uuid} d=${3:-$disk}
+        step "boot with the $1 initramfs, root=$rootarg"
         BOOT_LOG=$log BOOT_QUIET=1 BOOT_TIMEOUT=${BOOT_TIMEOUT:-240} \
-                "$BOOT/boot.sh" "$ROOT/boot/vmlinuz-$KVER_A" "$img" "root=UUID=$uuid rw panic=-1" "$disk" || rc=$?
+                "$BOOT/boot.sh" "$ROOT/boot/vmlinuz-$KVER_A" "$img" "root=$rootarg rw panic=-1" "$d" || rc=$?
         if ((rc != 0)); then
                 tail -n 60 "$log" >&2
                 fail "the $1 initramfs did not boot (boot.sh exit $rc)"
@@ -43,6 +43,24 @@ boot() {
         echo "booted with the $1 initramfs: dkroot loaded"
 }
 boot builtin
+
+step "a partitioned disk: root=PARTUUID= with the same image"
+pdisk=$TEST_TMP/root-gpt.img
+ids=$("$BOOT/mkrootfs.sh" "$pdisk" --partitioned) || fail "mkrootfs.sh --partitioned"
+partuuid=$(sed -n 's/^PARTUUID=//p' <<<"$ids")
+[[ -n $partuuid ]] || fail "mkrootfs.sh printed no PARTUUID: $ids"
+boot builtin "PARTUUID=$partuuid" "$pdisk"
+
+step "a missing root device: the init says what it waited for, and QEMU stops"
+missing=$(cat /proc/sys/kernel/random/uuid)
+log=$TEST_TMP/console-missing.log
+rc=0
+BOOT_LOG=$log BOOT_QUIET=1 BOOT_TIMEOUT=150 "$BOOT/boot.sh" "$ROOT/boot/vmlinuz-$KVER_A" "$img" \
+        "root=UUID=$missing rd.timeout=5 panic=-1" "$disk" || rc=$?
+((rc == 1)) || { tail -n 30 "$log" >&2; fail "boot.sh exit $rc with a missing root (1: stopped without the marker)"; }
+grep -q "distkernel-init: waited 5 s for root=UUID=$missing" "$log" ||
+        { tail -n 30 "$log" >&2; fail "no message saying what the init waited for"; }
+echo "missing root reported: $(grep -ao 'distkernel-init: waited .*' "$log" | head -n 1 | tr -d '\r')"
 
 if command -v dracut >/dev/null && [[ ${SKIP_DRACUT_BOOT:-} != 1 ]]; then
         mkdir -p "$ROOT/etc/distkernel"
