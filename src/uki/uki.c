@@ -91,9 +91,10 @@ int uki_find_stub(const char *prefix, const char *arch, char **ret) {
         return 0;
 }
 
-/* Opens a host file for reading; it must be a regular file. */
+/* Opens a host file for reading; it must be a regular file (O_NONBLOCK: a FIFO
+ * must not block us before we can tell). */
 static int open_input(const char *path, int *ret_fd, uint64_t *ret_len) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         struct stat st;
 
         if (fd < 0)
@@ -193,7 +194,8 @@ static int build_sbat(struct uki_ctx *c) {
         if (idx >= 0) {
                 const struct pe_section *s = &c->b.pe.sections[idx];
                 size_t n = s->virtual_size < s->size_of_raw_data ? s->virtual_size : s->size_of_raw_data;
-                r = sbat_append(&sb, (const char *) c->b.img + s->pointer_to_raw_data, n, true, stub);
+                const char *text = n > 0 ? (const char *) c->b.img + s->pointer_to_raw_data : "";
+                r = sbat_append(&sb, text, n, true, stub);
         }
         if (r >= 0)
                 r = sbat_append_pe(&sb, c->in[IN_LINUX].fd, &c->kernel, c->req->linux_path);
@@ -431,7 +433,7 @@ void uki_info_done(struct uki_info *info) {
 }
 
 int uki_inspect(int rootfd, const char *path, struct uki_info *ret) {
-        _cleanup_close_ int fd = fs_open(rootfd, path, O_RDONLY, 0);
+        _cleanup_close_ int fd = fs_open(rootfd, path, O_RDONLY | O_NONBLOCK, 0);
         _cleanup_pe_image_ struct pe_image pe = {};
         uint32_t sum;
         int r;
@@ -450,7 +452,7 @@ int uki_inspect(int rootfd, const char *path, struct uki_info *ret) {
 }
 
 int uki_read_section(int rootfd, const char *path, const char *section, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = fs_open(rootfd, path, O_RDONLY, 0);
+        _cleanup_close_ int fd = fs_open(rootfd, path, O_RDONLY | O_NONBLOCK, 0);
         _cleanup_pe_image_ struct pe_image pe = {};
         const struct pe_section *s;
         void *data;

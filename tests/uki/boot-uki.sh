@@ -7,7 +7,8 @@
 # /init prints a marker and /proc/cmdline and powers off; then boots it under
 # OVMF in QEMU (TCG) as the removable-media loader EFI/BOOT/BOOTX64.EFI of a
 # FAT directory, and checks the console for the marker and for the command line
-# of the .cmdline section.
+# of the .cmdline section. Then the same with the stub's ImageBase moved above
+# 4 GiB, like the v254 and later stubs.
 #
 # Ends with "N passed, N failed, N skipped"; skips (exit 0) when QEMU, OVMF, the
 # stub or the kernel cache are missing. KEEP=1 keeps the temporary directory.
@@ -130,45 +131,63 @@ gcc -static -O2 -o "$tmp/initrd/init" "$tmp/init.c" || { fail "compile the stati
 (cd "$tmp/initrd" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 >"$tmp/initrd.cpio") ||
         { fail "make the initrd"; finish; }
 
-# ---------------------------------------------------------------- assemble
-mkdir -p "$tmp/esp/EFI/BOOT"
-start=$EPOCHREALTIME
-if "$tmp/mkuki" --root "$tmp/esp" --output /EFI/BOOT/BOOTX64.EFI --stub "$stub" --linux "$kernel" \
-        --initrd "$tmp/initrd.cpio" --cmdline "$cmdline" --os-release /etc/os-release \
-        --uname "$kver" 2>"$tmp/mkuki.err"; then
-        ok "assemble a UKI of $kver ($(stat -c %s "$tmp/esp/EFI/BOOT/BOOTX64.EFI") bytes, $(since "$start") s)"
-else
-        fail "assemble a UKI of $kver: $(cat "$tmp/mkuki.err")"
-        finish
-fi
+# ---------------------------------------------------------- assemble, boot
+# boot_case NAME STUB: assemble a UKI with STUB into DIR/NAME/EFI/BOOT/BOOTX64.EFI,
+# check its section table with objdump, boot it, check the console.
+boot_case() {
+        local name=$1 stub_file=$2 esp=$tmp/$1/esp log=$tmp/$1/console.log start rc elapsed names
+        local uki=$esp/EFI/BOOT/BOOTX64.EFI
 
-# The section table as objdump reads it: the added sections in order, .linux last.
-names=$(objdump -h "$tmp/esp/EFI/BOOT/BOOTX64.EFI" | awk '$1 ~ /^[0-9]+$/ { printf "%s ", $2 }')
-if [[ $names == *".osrel .cmdline .uname .initrd .sbat .linux " ]]; then
-        ok "objdump -h lists the sections: $names"
-else
-        fail "objdump -h lists the sections: $names"
-fi
+        mkdir -p "$esp/EFI/BOOT"
+        start=$EPOCHREALTIME
+        if ! "$tmp/mkuki" --root "$esp" --output /EFI/BOOT/BOOTX64.EFI --stub "$stub_file" --linux "$kernel" \
+                --initrd "$tmp/initrd.cpio" --cmdline "$cmdline" --os-release /etc/os-release \
+                --uname "$kver" 2>"$tmp/$name/mkuki.err"; then
+                fail "$name: assemble a UKI of $kver: $(cat "$tmp/$name/mkuki.err")"
+                return
+        fi
+        ok "$name: assemble a UKI of $kver ($(stat -c %s "$uki") bytes, $(since "$start") s)"
 
-# -------------------------------------------------------------------- boot
-cp "$ovmf_vars" "$tmp/VARS.fd"
-start=$EPOCHREALTIME
-timeout --kill-after=10 "${BOOT_TIMEOUT:-240}" qemu-system-x86_64 -accel tcg -m 1024 -nographic -no-reboot \
-        -drive if=pflash,format=raw,readonly=on,file="$ovmf_code" \
-        -drive if=pflash,format=raw,file="$tmp/VARS.fd" \
-        -drive format=raw,file=fat:rw:"$tmp/esp" \
-        </dev/null >"$tmp/console.log" 2>&1
-rc=$?
-elapsed=$(since "$start")
-if grep -q "^$marker" "$tmp/console.log"; then
-        ok "boot under OVMF: /init ran (qemu exit $rc, $elapsed s)"
-else
-        fail "boot under OVMF: no '$marker' on the console (qemu exit $rc, $elapsed s); last lines:"
-        tail -n 30 "$tmp/console.log" | sed 's/^/  | /'
-fi
-if grep -q "^DISTKERNEL-UKI-CMDLINE: .*$token" "$tmp/console.log"; then
-        ok "the kernel ran with the .cmdline section: $(grep -a '^DISTKERNEL-UKI-CMDLINE' "$tmp/console.log" | tr -d '\r')"
-else
-        fail "the kernel did not get the .cmdline section ($token)"
-fi
+        # the section table as objdump reads it: the added sections in order, .linux last
+        names=$(objdump -h "$uki" | awk '$1 ~ /^[0-9]+$/ { printf "%s ", $2 }')
+        if [[ $names == *".osrel .cmdline .uname .initrd .sbat .linux " ]]; then
+                ok "$name: objdump -h lists the sections: $names"
+        else
+                fail "$name: objdump -h lists the sections: $names"
+        fi
+
+        cp "$ovmf_vars" "$tmp/$name/VARS.fd"
+        start=$EPOCHREALTIME
+        timeout --kill-after=10 "${BOOT_TIMEOUT:-240}" qemu-system-x86_64 -accel tcg -m 1024 -nographic -no-reboot \
+                -drive if=pflash,format=raw,readonly=on,file="$ovmf_code" \
+                -drive if=pflash,format=raw,file="$tmp/$name/VARS.fd" \
+                -drive format=raw,file=fat:rw:"$esp" \
+                </dev/null >"$log" 2>&1
+        rc=$?
+        elapsed=$(since "$start")
+        if grep -q "^$marker" "$log"; then
+                ok "$name: boot under OVMF: /init ran (qemu exit $rc, $elapsed s)"
+        else
+                fail "$name: boot under OVMF: no '$marker' on the console (qemu exit $rc, $elapsed s); last lines:"
+                tail -n 30 "$log" | sed 's/^/  | /'
+        fi
+        if grep -q "^DISTKERNEL-UKI-CMDLINE: .*$token" "$log"; then
+                ok "$name: the kernel ran with the .cmdline section: $(grep -a '^DISTKERNEL-UKI-CMDLINE' "$log" | tr -d '\r')"
+        else
+                fail "$name: the kernel did not get the .cmdline section ($token)"
+        fi
+}
+
+boot_case stub "$stub"
+
+# The same stub with ImageBase moved above 4 GiB (0x1a2b30000), as v254 and
+# later stubs have it: section addresses are RVAs, so the UKI must still boot
+# (fixed-VMA objcopy recipes break here, systemd#25903, #28419). Its .reloc
+# holds no fixups, so the rebased stub runs wherever the firmware loads it.
+lfanew=$(od -An -tu4 -j60 -N4 "$stub" | tr -d ' ')
+mkdir -p "$tmp/rebased"
+cp "$stub" "$tmp/rebased/stub.efi"
+printf '\x00\x00\xb3\xa2\x01\x00\x00\x00' |
+        dd of="$tmp/rebased/stub.efi" bs=1 seek=$((lfanew + 24 + 24)) conv=notrunc status=none
+boot_case rebased "$tmp/rebased/stub.efi"
 finish

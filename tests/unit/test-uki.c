@@ -650,6 +650,30 @@ TEST(machine_mismatch) {
         ASSERT_TRUE(no_temp_files(&f));
 }
 
+/* A FIFO (or a directory) as an input is refused, without blocking on it. */
+TEST(non_regular_inputs) {
+        _cleanup_fixture_ struct fixture f = {};
+        _cleanup_(req_paths_done) struct req_paths p = {};
+        struct syn stub = stub_v254();
+        struct uki_request req;
+        _cleanup_free_ char *fifo = NULL, *want = NULL;
+
+        ASSERT_OK(fx_init(&f));
+        ASSERT_OK(fx_inputs(&f, &stub, false));
+        fifo = fx_path(&f, "fifo");
+        ASSERT_EQ(mkfifo(fifo, 0600), 0);
+        req = fx_request(&f, &p, "uki.efi");
+        req.initrd = fifo;
+        ASSERT_ERR(uki_build(&req), -EINVAL);
+        want = strdup_printf("'%s': not a regular file", fifo);
+        ASSERT_STREQ(last_msg, want);
+        req.initrd = p.initrd;
+        req.stub = f.dir;
+        ASSERT_ERR(uki_build(&req), -EINVAL);
+        ASSERT_OK(fs_mkdir_p(f.root.fd, "dir.efi", 0755));
+        ASSERT_ERR(uki_read_section(f.root.fd, "dir.efi", ".linux", 100, &want, NULL), -EINVAL);
+}
+
 TEST(find_stub) {
         _cleanup_fixture_ struct fixture f = {};
         _cleanup_free_ char *stub = NULL, *found = NULL;
