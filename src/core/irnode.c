@@ -210,8 +210,6 @@ void irnode_abort(struct irnode *n, const struct root *root) {
         (void) fs_unlink(root->fd, n->tmp);
 }
 
-static int64_t ns(struct timespec t) { return (int64_t) t.tv_sec * 1000000000 + t.tv_nsec; }
-
 int irnode_commit(struct irnode *n, const struct root *root, struct state *st) {
         struct state_file f = { .path = n->output, .kver = n->kernel->kver, .name = INITRAMFS_OWNER,
                                 .version = (char *) initramfs_generator_to_string(n->cfg->initramfs) };
@@ -233,7 +231,7 @@ int irnode_commit(struct irnode *n, const struct root *root, struct state *st) {
         if (r < 0)
                 return log_error_errno(r, "'%s': cannot install: %s", n->output, strerror(-r));
         f.size = stt.st_size;
-        f.mtime_ns = ns(stt.st_mtim);
+        f.mtime_ns = timespec_ns(stt.st_mtim);
         f.ino = (int64_t) stt.st_ino;
         r = state_begin(st);
         if (r >= 0)

@@ -442,8 +442,6 @@ int state_file_list(struct state *s, const char *kver, const char *name, const c
         return 0;
 }
 
-static int64_t ns(struct timespec t) { return (int64_t) t.tv_sec * 1000000000 + t.tv_nsec; }
-
 int state_hash_file(struct state *s, int rootfd, const char *path, const struct stat *st_,
                     char ret_hex[HASH_HEX_LEN]) {
         _cleanup_stmt_ sqlite3_stmt *q = NULL, *u = NULL;
@@ -460,8 +458,8 @@ int state_hash_file(struct state *s, int rootfd, const char *path, const struct 
                 return r;
         sqlite3_bind_text(q, 1, path, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(q, 2, st.st_size);
-        sqlite3_bind_int64(q, 3, ns(st.st_mtim));
-        sqlite3_bind_int64(q, 4, ns(st.st_ctim));
+        sqlite3_bind_int64(q, 3, timespec_ns(st.st_mtim));
+        sqlite3_bind_int64(q, 4, timespec_ns(st.st_ctim));
         sqlite3_bind_int64(q, 5, (sqlite3_int64) st.st_ino);
         if (sqlite3_step(q) == SQLITE_ROW) {
                 snprintf(ret_hex, HASH_HEX_LEN, "%s", strempty((const char *) sqlite3_column_text(q, 0)));
@@ -478,8 +476,8 @@ int state_hash_file(struct state *s, int rootfd, const char *path, const struct 
                 return r;
         sqlite3_bind_text(u, 1, path, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(u, 2, st.st_size);
-        sqlite3_bind_int64(u, 3, ns(st.st_mtim));
-        sqlite3_bind_int64(u, 4, ns(st.st_ctim));
+        sqlite3_bind_int64(u, 3, timespec_ns(st.st_mtim));
+        sqlite3_bind_int64(u, 4, timespec_ns(st.st_ctim));
         sqlite3_bind_int64(u, 5, (sqlite3_int64) st.st_ino);
         sqlite3_bind_text(u, 6, ret_hex, -1, SQLITE_TRANSIENT);
         return step_done(s, u);

@@ -7,15 +7,13 @@
 #include "util/spawn.h"
 #include "util/strv.h"
 
-static int64_t ns(struct timespec t) { return (int64_t) t.tv_sec * 1000000000 + t.tv_nsec; }
-
 bool modpkg_file_intact(const struct root *root, const struct state_file *f) {
         char hex[HASH_HEX_LEN];
         struct stat st;
 
         if (fs_lstat(root->fd, f->path, &st) < 0 || !S_ISREG(st.st_mode))
                 return false;
-        if (st.st_size == f->size && ns(st.st_mtim) == f->mtime_ns && (int64_t) st.st_ino == f->ino)
+        if (st.st_size == f->size && timespec_ns(st.st_mtim) == f->mtime_ns && (int64_t) st.st_ino == f->ino)
                 return true;
         return hash_file_at(root->fd, f->path, hex) >= 0 && streq(hex, f->sha256);
 }
@@ -107,7 +105,7 @@ static int publish(const struct root *root, struct staged *s, size_t n) {
                         return log_error_errno(r, "'%s': cannot install: %s", s[i].file.path, strerror(-r));
                 if (fs_lstat(root->fd, s[i].file.path, &st) >= 0) {
                         s[i].file.size = st.st_size;
-                        s[i].file.mtime_ns = ns(st.st_mtim);
+                        s[i].file.mtime_ns = timespec_ns(st.st_mtim);
                         s[i].file.ino = (int64_t) st.st_ino;
                 }
         }

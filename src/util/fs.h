@@ -12,6 +12,9 @@
  * symlinks and ".." can never lead outside it. All file I/O of the library goes
  * through here so that tests can inject failures (see fs_fault_*). */
 
+/* A file time in nanoseconds, as the state records stat identities. */
+static inline int64_t timespec_ns(struct timespec t) { return (int64_t) t.tv_sec * 1000000000 + t.tv_nsec; }
+
 struct root {
         int fd;
         char *path; /* absolute host path of the root, "/" for the real root */
