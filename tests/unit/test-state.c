@@ -1,20 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdio.h>
 #include "test.h"
+#include "tmproot.h"
 #include "core/state.h"
 #include "util/strv.h"
-
-static char *mkroot(void) {
-        char t[] = "/tmp/dk-state-XXXXXX";
-        return mkdtemp(t) ? strdup(t) : NULL;
-}
-
-static void rmroot(char *d) {
-        _cleanup_free_ char *cmd = strdup_printf("rm -rf '%s'", d);
-        if (cmd && system(cmd) != 0)
-                fprintf(stderr, "cleanup of %s failed\n", d);
-        free(d);
-}
 
 TEST(schema_and_rows) {
         char *d = mkroot();

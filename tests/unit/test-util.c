@@ -3,23 +3,12 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include "test.h"
+#include "tmproot.h"
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/json.h"
 #include "util/spawn.h"
 #include "util/strv.h"
-
-static char *mkroot(void) {
-        char t[] = "/tmp/dk-test-XXXXXX";
-        return mkdtemp(t) ? strdup(t) : NULL;
-}
-
-static void rmroot(char *d) {
-        _cleanup_free_ char *cmd = strdup_printf("rm -rf '%s'", d);
-        if (cmd && system(cmd) != 0)
-                fprintf(stderr, "cleanup of %s failed\n", d);
-        free(d);
-}
 
 TEST(path_join) {
         _cleanup_free_ char *a = path_join("/", "usr"), *b = path_join("/x/", "/y"), *c = path_join("a", "");
