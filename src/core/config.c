@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include "core/config.h"
 #include "util/log.h"
@@ -14,11 +15,69 @@ static const char *const generator_table[_INITRAMFS_GENERATOR_MAX] = {
 
 const char *initramfs_generator_to_string(enum initramfs_generator g) { return generator_table[g]; }
 
+static const char *const layout_table[_LAYOUT_MAX] = {
+        [LAYOUT_AUTO] = "auto",
+        [LAYOUT_UKI] = "uki",
+        [LAYOUT_BLS] = "bls",
+        [LAYOUT_LEGACY] = "legacy",
+};
+
+const char *boot_layout_to_string(enum boot_layout l) { return layout_table[l]; }
+
+static const char *const legacy_names_table[_LEGACY_NAMES_MAX] = {
+        [LEGACY_NAMES_DEBIAN] = "debian",
+        [LEGACY_NAMES_FEDORA] = "fedora",
+};
+
+/* Keys whose value is kept as a string; "auto" or empty leaves NULL where
+ * auto says so. */
+static const struct {
+        const char *key;
+        size_t offset;
+        bool auto_is_null;
+} string_keys[] = {
+        { "build-cc", offsetof(struct config, build_cc), false },
+        { "initramfs-compress", offsetof(struct config, initramfs_compress), false },
+        { "boot", offsetof(struct config, boot), true },
+        { "esp", offsetof(struct config, esp), true },
+        { "cmdline", offsetof(struct config, cmdline), false },
+        { "uki-stub", offsetof(struct config, uki_stub), true },
+        { "uki-splash", offsetof(struct config, uki_splash), false },
+        { "uki-dtb", offsetof(struct config, uki_dtb), false },
+        { "bootloader-hook", offsetof(struct config, bootloader_hook), false },
+        { "secureboot-key", offsetof(struct config, secureboot_key), false },
+        { "secureboot-cert", offsetof(struct config, secureboot_cert), false },
+        { "module-sign-key", offsetof(struct config, module_sign_key), false },
+        { "module-sign-cert", offsetof(struct config, module_sign_cert), false },
+};
+
+static const struct {
+        const char *key;
+        size_t offset;
+} list_keys[] = {
+        { "initramfs-packages", offsetof(struct config, initramfs_packages) },
+        { "initramfs-modules", offsetof(struct config, initramfs_modules) },
+        { "optional-packages", offsetof(struct config, optional_packages) },
+};
+
+static const struct {
+        const char *key;
+        size_t offset;
+} bool_keys[] = {
+        { "initramfs-hostonly", offsetof(struct config, initramfs_hostonly) },
+        { "kernel-install", offsetof(struct config, kernel_install) },
+        { "esp-auto-gc", offsetof(struct config, esp_auto_gc) },
+};
+
 void config_done(struct config *c) {
-        c->build_cc = mfree(c->build_cc);
-        c->initramfs_packages = strv_free(c->initramfs_packages);
-        c->initramfs_modules = strv_free(c->initramfs_modules);
-        c->initramfs_compress = mfree(c->initramfs_compress);
+        for (size_t i = 0; i < ELEMENTSOF(string_keys); i++) {
+                char **v = (char **) ((char *) c + string_keys[i].offset);
+                *v = mfree(*v);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(list_keys); i++) {
+                char ***v = (char ***) ((char *) c + list_keys[i].offset);
+                *v = strv_free(*v);
+        }
 }
 
 static int parse_bool(const char *path, unsigned line, const char *key, const char *v, bool *ret) {
@@ -31,29 +90,49 @@ static int parse_bool(const char *path, unsigned line, const char *key, const ch
         return 0;
 }
 
-static int set_initramfs_key(const char *path, unsigned line, const char *key, const char *value,
-                             struct config *c) {
+static int parse_enum(const char *path, unsigned line, const char *key, const char *value,
+                      const char *const *table, int n, const char *choices, int *ret) {
+        for (int i = 0; i < n; i++)
+                if (streq(value, table[i])) {
+                        *ret = i;
+                        return 0;
+                }
+        return log_error_errno(-EINVAL, "'%s':%u: %s '%s' is not one of %s", path, line, key, value, choices);
+}
+
+static int set_special_key(const char *path, unsigned line, const char *key, const char *value,
+                           struct config *c) {
+        int v = 0, r;
+
         if (streq(key, "initramfs")) {
-                for (int g = 0; g < _INITRAMFS_GENERATOR_MAX; g++)
-                        if (streq(value, generator_table[g])) {
-                                c->initramfs = (enum initramfs_generator) g;
-                                return 0;
-                        }
-                return log_error_errno(-EINVAL, "'%s':%u: initramfs '%s' is not one of builtin, dracut, "
-                                       "initramfs-tools, none", path, line, value);
+                r = parse_enum(path, line, key, value, generator_table, _INITRAMFS_GENERATOR_MAX,
+                               "builtin, dracut, initramfs-tools, none", &v);
+                if (r >= 0)
+                        c->initramfs = (enum initramfs_generator) v;
+                return r;
         }
-        if (streq(key, "initramfs-packages") || streq(key, "initramfs-modules")) {
-                char ***l = streq(key, "initramfs-packages") ? &c->initramfs_packages : &c->initramfs_modules;
-                strv_free(*l);
-                return strv_split(value, " \t,", l);
+        if (streq(key, "layout")) {
+                r = parse_enum(path, line, key, value, layout_table, _LAYOUT_MAX, "auto, uki, bls, legacy", &v);
+                if (r >= 0)
+                        c->layout = (enum boot_layout) v;
+                return r;
         }
-        if (streq(key, "initramfs-compress")) {
-                free(c->initramfs_compress);
-                c->initramfs_compress = strdup(value);
-                return c->initramfs_compress ? 0 : -ENOMEM;
+        if (streq(key, "legacy-names")) {
+                r = parse_enum(path, line, key, value, legacy_names_table, _LEGACY_NAMES_MAX, "debian, fedora", &v);
+                if (r >= 0)
+                        c->legacy_names = (enum legacy_names) v;
+                return r;
         }
-        if (streq(key, "initramfs-hostonly"))
-                return parse_bool(path, line, key, value, &c->initramfs_hostonly);
+        if (streq(key, "jobs") || streq(key, "keep")) {
+                char *end;
+                long n = strtol(value, &end, 10);
+                long min = streq(key, "keep") ? 1 : 0;
+                if (*value == 0 || *end || n < min || n > 1024)
+                        return log_error_errno(-EINVAL, "'%s':%u: %s '%s' is not a number between %ld and 1024",
+                                               path, line, key, value, min);
+                *(streq(key, "keep") ? &c->keep : &c->jobs) = (unsigned) n;
+                return 0;
+        }
         log_warning("'%s':%u: unknown key '%s', ignoring", path, line, key);
         return 0;
 }
@@ -69,21 +148,25 @@ static char *trim(char *s) {
 }
 
 static int set_key(const char *path, unsigned line, const char *key, const char *value, struct config *c) {
-        if (streq(key, "jobs")) {
-                char *end;
-                long v = strtol(value, &end, 10);
-                if (*value == 0 || *end || v < 0 || v > 1024)
-                        return log_error_errno(-EINVAL, "'%s':%u: jobs '%s' is not a number between 0 and 1024",
-                                               path, line, value);
-                c->jobs = (unsigned) v;
-        } else if (streq(key, "build-cc")) {
-                free(c->build_cc);
-                c->build_cc = *value ? strdup(value) : NULL;
-                if (*value && !c->build_cc)
-                        return -ENOMEM;
-        } else
-                return set_initramfs_key(path, line, key, value, c);
-        return 0;
+        for (size_t i = 0; i < ELEMENTSOF(string_keys); i++)
+                if (streq(key, string_keys[i].key)) {
+                        char **v = (char **) ((char *) c + string_keys[i].offset);
+                        *v = mfree(*v);
+                        if (*value == 0 || (string_keys[i].auto_is_null && streq(value, "auto")))
+                                return 0;
+                        *v = strdup(value);
+                        return *v ? 0 : -ENOMEM;
+                }
+        for (size_t i = 0; i < ELEMENTSOF(list_keys); i++)
+                if (streq(key, list_keys[i].key)) {
+                        char ***v = (char ***) ((char *) c + list_keys[i].offset);
+                        *v = strv_free(*v);
+                        return strv_split(value, " \t,", v);
+                }
+        for (size_t i = 0; i < ELEMENTSOF(bool_keys); i++)
+                if (streq(key, bool_keys[i].key))
+                        return parse_bool(path, line, key, value, (bool *) ((char *) c + bool_keys[i].offset));
+        return set_special_key(path, line, key, value, c);
 }
 
 int config_parse(const char *path, const char *text, struct config *ret) {

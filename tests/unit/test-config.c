@@ -17,6 +17,31 @@ TEST(parse_errors) {
         ASSERT_ERR(config_parse("x.conf", "jobs = -1\n", &c), -EINVAL);
 }
 
+TEST(boot_keys) {
+        struct config c;
+        ASSERT_OK(config_parse("x.conf", "", &c));
+        ASSERT_EQ(c.layout, LAYOUT_AUTO);
+        ASSERT_EQ(config_keep(&c), 3);
+        ASSERT_TRUE(c.esp == NULL);
+        config_done(&c);
+        ASSERT_OK(config_parse("x.conf", "layout = uki\nesp = /efi\nboot = auto\nkeep = 2\n"
+                               "optional-packages = nvidia, v4l2loopback\nesp-auto-gc = yes\n"
+                               "secureboot-key = /etc/sb/db.key\nlegacy-names = fedora\n"
+                               "bootloader-hook = grub-mkconfig -o /boot/grub/grub.cfg\n", &c));
+        ASSERT_EQ(c.layout, LAYOUT_UKI);
+        ASSERT_STREQ(c.esp, "/efi");
+        ASSERT_TRUE(c.boot == NULL);
+        ASSERT_EQ(config_keep(&c), 2);
+        ASSERT_STREQ(c.optional_packages[1], "v4l2loopback");
+        ASSERT_TRUE(c.esp_auto_gc);
+        ASSERT_STREQ(c.secureboot_key, "/etc/sb/db.key");
+        ASSERT_EQ(c.legacy_names, LEGACY_NAMES_FEDORA);
+        ASSERT_STREQ(c.bootloader_hook, "grub-mkconfig -o /boot/grub/grub.cfg");
+        config_done(&c);
+        ASSERT_ERR(config_parse("x.conf", "layout = grub\n", &c), -EINVAL);
+        ASSERT_ERR(config_parse("x.conf", "keep = 0\n", &c), -EINVAL);
+}
+
 TEST(initramfs_keys) {
         struct config c;
         ASSERT_OK(config_parse("x.conf", "initramfs = dracut\ninitramfs-packages = zfs spl\n"
