@@ -210,3 +210,11 @@ int config_load(const struct root *root, struct config *ret) {
                 return log_error_errno(r, "'%s': cannot read: %s", CONFIG_PATH, strerror(-r));
         return config_parse(CONFIG_PATH, text, ret);
 }
+
+char *config_initrd_path(const struct config *c, const char *kver) {
+        if (c->layout == LAYOUT_UKI || c->layout == LAYOUT_BLS)
+                return strdup_printf(CONFIG_INITRD_DIR "/initrd.img-%s", kver);
+        if (c->legacy_names == LEGACY_NAMES_FEDORA)
+                return strdup_printf("/boot/initramfs-%s.img", kver);
+        return strdup_printf("/boot/initrd.img-%s", kver);
+}

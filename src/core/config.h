@@ -65,6 +65,13 @@ struct config {
 static inline unsigned config_keep(const struct config *c) { return c->keep ? c->keep : CONFIG_KEEP_DEFAULT; }
 
 void config_done(struct config *c);
+
+/* Where the initramfs of kver is generated: in the legacy layout (and auto,
+ * before it is resolved) /boot/initrd.img-KVER or /boot/initramfs-KVER.img
+ * per legacy-names; in the uki and bls layouts, which copy it elsewhere or
+ * embed it, CONFIG_INITRD_DIR/initrd.img-KVER. */
+#define CONFIG_INITRD_DIR "/var/lib/distkernel/initramfs"
+char *config_initrd_path(const struct config *c, const char *kver);
 /* Parses text (from path, for messages). */
 int config_parse(const char *path, const char *text, struct config *ret);
 /* Loads the root's configuration; a missing file gives the defaults. */

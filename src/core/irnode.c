@@ -105,8 +105,8 @@ int irnode_prepare(struct irnode *n, const struct root *root, struct state *st, 
         const struct config *c = n->cfg;
         int r;
 
-        n->output = strdup_printf("/boot/initrd.img-%s", n->kernel->kver);
-        n->tmp = strdup_printf("/boot/.initrd.img-%s.distkernel-new", n->kernel->kver);
+        n->output = config_initrd_path(c, n->kernel->kver);
+        n->tmp = n->output ? strdup_printf("%s.distkernel-new", n->output) : NULL;
         n->log = strdup_printf(LOG_DIR "/initramfs-%s.log", n->kernel->kver);
         n->modules = calloc(1, sizeof(char *));
         if (!h || !n->output || !n->tmp || !n->log || !n->modules)
@@ -187,7 +187,7 @@ int irnode_generate(const struct irnode *n, const struct root *root) {
 
         r = fs_mkdir_p(root->fd, LOG_DIR, 0755);
         if (r >= 0)
-                r = fs_mkdir_p(root->fd, "/boot", 0755);
+                r = fs_mkdir_parent(root->fd, n->output, 0755);
         if (r < 0)
                 return r;
         log_fd = fs_open(root->fd, n->log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
@@ -210,6 +210,24 @@ void irnode_abort(struct irnode *n, const struct root *root) {
         (void) fs_unlink(root->fd, n->tmp);
 }
 
+/* After a layout change the kernel's previous initramfs sits elsewhere: remove
+ * it (when it is still what we wrote) and its row. */
+static int drop_moved(const struct irnode *n, const struct root *root, struct state *st) {
+        struct state_file *f = NULL;
+        size_t nf = 0;
+        int r = state_file_list(st, n->kernel->kver, INITRAMFS_OWNER, NULL, &f, &nf);
+
+        for (size_t i = 0; r >= 0 && i < nf; i++) {
+                if (streq(f[i].path, n->output))
+                        continue;
+                if (modpkg_file_intact(root, &f[i]))
+                        (void) fs_unlink(root->fd, f[i].path);
+                r = state_file_delete(st, f[i].path);
+        }
+        state_file_list_free(f, nf);
+        return r;
+}
+
 int irnode_commit(struct irnode *n, const struct root *root, struct state *st) {
         struct state_file f = { .path = n->output, .kver = n->kernel->kver, .name = INITRAMFS_OWNER,
                                 .version = (char *) initramfs_generator_to_string(n->cfg->initramfs) };
@@ -226,14 +244,18 @@ int irnode_commit(struct irnode *n, const struct root *root, struct state *st) {
                 r = -EIO;
         if (r >= 0)
                 r = fs_rename(root->fd, n->tmp, n->output);
-        if (r >= 0)
-                r = fs_fsync_dir(root->fd, "/boot");
+        if (r >= 0) {
+                _cleanup_free_ char *dir = path_dirname(n->output);
+                r = dir ? fs_fsync_dir(root->fd, dir) : -ENOMEM;
+        }
         if (r < 0)
                 return log_error_errno(r, "'%s': cannot install: %s", n->output, strerror(-r));
         f.size = stt.st_size;
         f.mtime_ns = timespec_ns(stt.st_mtim);
         f.ino = (int64_t) stt.st_ino;
         r = state_begin(st);
+        if (r >= 0)
+                r = drop_moved(n, root, st);
         if (r >= 0)
                 r = state_file_add(st, &f);
         if (r >= 0)

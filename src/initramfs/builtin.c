@@ -528,17 +528,8 @@ static int write_microcode(struct gen *g, int64_t mtime) {
 /* ------------------------------------------------------------ the whole */
 
 static int output_dir(const struct initramfs_request *req) {
-        _cleanup_free_ char *dir = strdup(req->output);
-        char *slash = dir ? strrchr(dir, '/') : NULL;
-        int r;
-
-        if (!dir)
-                return -ENOMEM;
-        if (!slash || slash == dir)
-                return 0;
-        *slash = 0;
-        r = fs_mkdir_p(req->root->fd, dir, 0755);
-        return r < 0 ? log_error_errno(r, "'%s': cannot create: %s", dir, strerror(-r)) : 0;
+        int r = fs_mkdir_parent(req->root->fd, req->output, 0755);
+        return r < 0 ? log_error_errno(r, "'%s': cannot create its directory: %s", req->output, strerror(-r)) : 0;
 }
 
 static int generate(const struct initramfs_request *req, const struct manifest *m) {

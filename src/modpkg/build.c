@@ -343,19 +343,9 @@ static int stage(struct ctx *c) {
 }
 
 static int open_log(const struct build_request *req) {
-        _cleanup_free_ char *dir = strdup(req->log_path);
-        char *slash;
-        int r;
-
-        if (!dir)
-                return -ENOMEM;
-        slash = strrchr(dir, '/');
-        if (slash) {
-                *slash = 0;
-                r = fs_mkdir_p(req->root->fd, dir, 0755);
-                if (r < 0)
-                        return r;
-        }
+        int r = fs_mkdir_parent(req->root->fd, req->log_path, 0755);
+        if (r < 0)
+                return r;
         return fs_open(req->root->fd, req->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
 }
 

@@ -111,6 +111,13 @@ bool fs_exists(int rootfd, const char *path) {
         return fs_stat(rootfd, path, &st) >= 0;
 }
 
+int fs_mkdir_parent(int rootfd, const char *path, mode_t mode) {
+        _cleanup_free_ char *dir = path_dirname(path);
+        if (!dir)
+                return -ENOMEM;
+        return streq(dir, ".") || streq(dir, "/") ? 0 : fs_mkdir_p(rootfd, dir, mode);
+}
+
 int fs_mkdir_p(int rootfd, const char *path, mode_t mode) {
         _cleanup_free_ char *p = strdup(rel(path));
         char *s;

@@ -35,6 +35,8 @@ int fs_lstat(int rootfd, const char *path, struct stat *ret);
 bool fs_exists(int rootfd, const char *path);
 /* Creates the directory and its parents (mode for the new ones). */
 int fs_mkdir_p(int rootfd, const char *path, mode_t mode);
+/* Creates the parent directory of path and its parents. */
+int fs_mkdir_parent(int rootfd, const char *path, mode_t mode);
 /* Reads a whole file (at most max bytes, -EFBIG beyond), NUL-terminated. */
 int fs_read_all(int rootfd, const char *path, size_t max, char **ret, size_t *ret_len);
 int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len);

@@ -176,6 +176,15 @@ char *path_join(const char *a, const char *b) {
         return *b ? strdup_printf("%.*s/%s", (int) la, a, b) : strndup(a, la);
 }
 
+char *path_dirname(const char *p) {
+        const char *slash = strrchr(p, '/');
+        if (!slash)
+                return strdup(".");
+        while (slash > p && slash[-1] == '/')
+                slash--;
+        return slash == p ? strdup("/") : strndup(p, (size_t) (slash - p));
+}
+
 char *strstrip_nl(char *s) {
         size_t l = strlen(s);
         while (l > 0 && (s[l - 1] == '\n' || s[l - 1] == '\r'))

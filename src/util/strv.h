@@ -41,5 +41,7 @@ void strbuf_done(struct strbuf *sb);
 char *strdup_printf(const char *fmt, ...) _printf_(1, 2);
 /* Joins path components with single slashes. */
 char *path_join(const char *a, const char *b);
+/* The directory part of a path: "/a/b" -> "/a", "/a" -> "/", "a" -> ".". */
+char *path_dirname(const char *p);
 /* Strips trailing newlines in place; returns s. */
 char *strstrip_nl(char *s);
