@@ -26,6 +26,8 @@ int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_kernel(struct cli *c, int argc, char **argv);
 int cmd_module(struct cli *c, int argc, char **argv);
 int cmd_initramfs(struct cli *c, int argc, char **argv);
+int cmd_uki(struct cli *c, int argc, char **argv);
+int cmd_gc(struct cli *c, int argc, char **argv);
 
 /* Output helpers */
 void cli_log_sink(void *userdata, int level, const char *msg);
@@ -44,3 +46,12 @@ void cli_print_table(FILE *f, char ***rows, size_t n_rows, size_t n_cols);
 struct plan;
 struct config;
 void status_print_table(struct cli *c, struct state *st, const struct plan *p, const struct config *cfg);
+
+/* The boot stage's output (cmd-boot.c). */
+struct boot_report;
+struct boot_env;
+struct json;
+void boot_report_text(struct cli *c, const struct boot_report *rep);
+void boot_report_json(struct json *j, const struct boot_report *rep, const struct boot_env *env);
+/* Runs bootloader-hook after a change; returns 0 or an exit status. */
+int boot_run_hook(struct cli *c, const struct config *cfg, const struct boot_env *env, const struct boot_report *rep);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "boot/boot.h"
 #include "cli/cli.h"
 #include "core/state.h"
 #include "core/sync.h"
@@ -98,6 +99,26 @@ static int kernel_remove(struct cli *c, const char *kver) {
         return EXIT_OK;
 }
 
+static int kernel_pin(struct cli *c, const char *kver, bool pin) {
+        _cleanup_state_ struct state *st = NULL;
+        _cleanup_strv_free_ char **registered = NULL;
+        _cleanup_close_ int lock = -EBADF;
+
+        lock = cli_lock(c);
+        if (lock < 0)
+                return -lock;
+        if (cli_state_open(c, false, &st) < 0 || state_kernel_list(st, &registered, NULL) < 0)
+                return EXIT_FAIL;
+        if (!strv_contains(registered, kver))
+                return cli_error(EXIT_FAIL, "kernel %s: '%s' is not a kernel distkernel manages (see 'kernel list')",
+                                 pin ? "pin" : "unpin", kver);
+        if (boot_pin(st, kver, pin) < 0)
+                return EXIT_FAIL;
+        if (c->verbosity >= 0)
+                printf(pin ? "Pinned kernel %s: gc keeps it.\n" : "Unpinned kernel %s.\n", kver);
+        return EXIT_OK;
+}
+
 int cmd_kernel(struct cli *c, int argc, char **argv) {
         if (argc < 2)
                 return cli_usage("kernel: missing subcommand (list, add, remove)");
@@ -107,5 +128,8 @@ int cmd_kernel(struct cli *c, int argc, char **argv) {
                 return kernel_add(c, argv[2]);
         if (streq(argv[1], "remove") && argc == 3)
                 return kernel_remove(c, argv[2]);
-        return cli_usage("kernel: usage: kernel list | kernel add KVER | kernel remove KVER");
+        if ((streq(argv[1], "pin") || streq(argv[1], "unpin")) && argc == 3)
+                return kernel_pin(c, argv[2], streq(argv[1], "pin"));
+        return cli_usage("kernel: usage: kernel list | kernel add KVER | kernel remove KVER | "
+                         "kernel pin KVER | kernel unpin KVER");
 }

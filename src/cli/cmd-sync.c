@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <getopt.h>
 #include <time.h>
+#include "boot/boot.h"
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/sync.h"
 #include "kernel/kver.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/strv.h"
 
 static double now(void) {
         struct timespec ts;
@@ -60,7 +62,8 @@ static void ir_progress(void *userdata, const struct irnode *n, bool done) {
         fflush(stdout);
 }
 
-static void report_json(const struct plan *p, const struct sync_result *res, int status) {
+static void report_json(const struct plan *p, const struct sync_result *res, int status,
+                        const struct boot_report *boot, const struct boot_env *env) {
         struct json j;
         json_init(&j, stdout);
         json_object_begin(&j);
@@ -97,6 +100,8 @@ static void report_json(const struct plan *p, const struct sync_result *res, int
                 json_object_end(&j);
         }
         json_array_end(&j);
+        if (boot)
+                boot_report_json(&j, boot, env);
         json_object_end(&j);
 }
 
@@ -142,13 +147,39 @@ static void report_text(struct cli *c, const struct plan *p, bool dry_run) {
                 printf("See a build log with 'distkernel module log NAME KVER'.\n");
 }
 
-static int run_sync(struct cli *c, struct sync_options *o) {
+/* The boot stage after the modules and initramfs; with a promotion, gc. */
+static int boot_stage(struct cli *c, struct state *st, const struct config *cfg, const struct boot_env *env,
+                      const struct plan *p, const struct sync_result *res, const struct boot_options *bo,
+                      struct boot_report *rep) {
+        _cleanup_(gc_report_done) struct gc_report gc = {};
+        _cleanup_free_ char *old_default = boot_default(st);
+        int r;
+
+        r = boot_run(&c->root, st, cfg, env, p, res, bo, rep);
+        if (r < 0)
+                return cli_error(-EXIT_FAIL, "boot: %s", *log_last_error() ? log_last_error() : strerror(-r));
+        if (boot_run_hook(c, cfg, env, rep) != 0)
+                r = 1;
+        if (rep->default_kver && !streq_ptr(old_default, rep->default_kver)) {
+                if (boot_gc(&c->root, st, cfg, false, &gc) < 0)
+                        return cli_error(-EXIT_FAIL, "gc: %s", log_last_error());
+                STRV_FOREACH(k, gc.removed)
+                        if (c->verbosity >= 0 && !c->json)
+                                printf("gc: removed kernel %s (keep = %u)\n", *k, config_keep(cfg));
+        }
+        return r;
+}
+
+static int run_sync(struct cli *c, struct sync_options *o, const struct boot_options *bo) {
         _cleanup_(config_done) struct config cfg = {};
         _cleanup_(sync_result_done) struct sync_result res = {};
+        _cleanup_(boot_env_done) struct boot_env env = {};
+        _cleanup_(boot_report_done) struct boot_report rep = {};
         _cleanup_state_ struct state *st = NULL;
         _cleanup_plan_ struct plan *p = NULL;
         _cleanup_close_ int lock = -EBADF;
-        int r;
+        bool boot = !o->dry_run && !o->modules_only;
+        int r, b = 0;
 
         if (config_load(&c->root, &cfg) < 0)
                 return EXIT_FAIL;
@@ -156,6 +187,12 @@ static int run_sync(struct cli *c, struct sync_options *o) {
                 o->jobs = cfg.jobs;
         o->cc = cfg.build_cc;
         o->cfg = &cfg;
+        if (boot_env_load(&c->root, &cfg, &env) < 0)
+                return cli_error(EXIT_FAIL, "sync: %s", log_last_error());
+        cfg.layout = env.layout;
+        if (bo->uki_only && env.layout != LAYOUT_UKI)
+                return cli_error(EXIT_FAIL, "uki: the layout is %s, not uki (set 'layout = uki' in '%s')",
+                                 boot_layout_to_string(env.layout), CONFIG_PATH);
         lock = cli_lock(c);
         if (lock < 0)
                 return -lock;
@@ -164,11 +201,18 @@ static int run_sync(struct cli *c, struct sync_options *o) {
         r = sync_run(&c->root, st, o, &p, &res);
         if (r < 0)
                 return cli_error(EXIT_FAIL, "sync: %s", *log_last_error() ? log_last_error() : strerror(-r));
-        if (c->json)
-                report_json(p, &res, r);
-        else
+        if (!c->json)
                 report_text(c, p, o->dry_run);
-        return r == 0 ? EXIT_OK : EXIT_FAIL;
+        if (boot) {
+                b = boot_stage(c, st, &cfg, &env, p, &res, bo, &rep);
+                if (b < 0)
+                        return -b;
+                if (!c->json)
+                        boot_report_text(c, &rep);
+        }
+        if (c->json)
+                report_json(p, &res, r || b, boot ? &rep : NULL, &env);
+        return r == 0 && b == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
 int cmd_initramfs(struct cli *c, int argc, char **argv) {
@@ -181,7 +225,20 @@ int cmd_initramfs(struct cli *c, int argc, char **argv) {
         if (!kver_is_valid(argv[1]))
                 return cli_error(EXIT_USAGE, "initramfs: '%s' is not a valid kernel version", argv[1]);
         o.kernel = argv[1];
-        return run_sync(c, &o);
+        return run_sync(c, &o, &(struct boot_options) { .only = argv[1] });
+}
+
+int cmd_uki(struct cli *c, int argc, char **argv) {
+        struct progress pr = { .cli = c };
+        struct sync_options o = { .jobs = c->jobs, .progress = progress, .ir_progress = ir_progress,
+                                  .userdata = &pr };
+
+        if (argc != 2)
+                return cli_usage("uki: usage: uki KVER");
+        if (!kver_is_valid(argv[1]))
+                return cli_error(EXIT_USAGE, "uki: '%s' is not a valid kernel version", argv[1]);
+        o.kernel = argv[1];
+        return run_sync(c, &o, &(struct boot_options) { .only = argv[1], .rebuild = true, .uki_only = true });
 }
 
 int cmd_sync(struct cli *c, int argc, char **argv) {
@@ -211,5 +268,5 @@ int cmd_sync(struct cli *c, int argc, char **argv) {
                 return cli_usage("sync: unexpected argument '%s'", argv[optind]);
         if (o.kernel && !kver_is_valid(o.kernel))
                 return cli_error(EXIT_USAGE, "sync: '%s' is not a valid kernel version", o.kernel);
-        return run_sync(c, &o);
+        return run_sync(c, &o, &(struct boot_options) { .force = o.force, .rebuild = o.rebuild, .only = o.kernel });
 }

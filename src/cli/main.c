@@ -17,7 +17,10 @@ static void help(void) {
                "  kernel list                  installed kernels\n"
                "  kernel add KVER              register a kernel (sync builds for it)\n"
                "  kernel remove KVER           remove what distkernel installed for a kernel\n"
-               "  initramfs KVER               regenerate one kernel's initramfs\n"
+               "  kernel pin|unpin KVER        keep a kernel from gc, or no longer\n"
+               "  initramfs KVER               regenerate one kernel's initramfs (and its boot entry)\n"
+               "  uki KVER                     rebuild one kernel's UKI\n"
+               "  gc [--dry-run]               remove old kernels' artifacts (keep = N)\n"
                "  module list                  registered module packages\n"
                "  module add PATH              register a dkms.conf package directory\n"
                "  module remove NAME[/VERSION] uninstall a package from every kernel\n"
@@ -92,6 +95,10 @@ int main(int argc, char **argv) {
                 status = cmd_kernel(&c, argc, argv);
         else if (streq(argv[0], "initramfs"))
                 status = cmd_initramfs(&c, argc, argv);
+        else if (streq(argv[0], "uki"))
+                status = cmd_uki(&c, argc, argv);
+        else if (streq(argv[0], "gc"))
+                status = cmd_gc(&c, argc, argv);
         else if (streq(argv[0], "module"))
                 status = cmd_module(&c, argc, argv);
         else

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+#include "boot/publish.h"
+#include "util/log.h"
+#include "util/strv.h"
+
+#define COPY_CHUNK (1u << 20)
+/* room for a signature and alignment beyond the source's size */
+#define SIGN_SLACK (64u << 10)
+
+void publish_set_done(struct publish_set *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                struct publish_item *it = &s->items[i];
+                fs_tmp_done(&it->tmp);
+                free(it->target);
+                free(it->source);
+                free(it->data);
+        }
+        free(s->items);
+        *s = (struct publish_set) {};
+}
+
+static struct publish_item *add_item(struct publish_set *s, const char *target, mode_t mode) {
+        struct publish_item *items = realloc(s->items, (s->n + 1) * sizeof *items), *it;
+        if (!items)
+                return NULL;
+        s->items = items;
+        it = &items[s->n];
+        *it = (struct publish_item) { .mode = mode, .tmp = FS_TMP_INIT, .target = strdup(target) };
+        if (!it->target)
+                return NULL;
+        s->n++;
+        return it;
+}
+
+int publish_add_copy(struct publish_set *s, const char *target, const char *source, mode_t mode,
+                     const struct sign_key *sign) {
+        struct publish_item *it = add_item(s, target, mode);
+        if (!it || !(it->source = strdup(source)))
+                return -ENOMEM;
+        it->sign = sign;
+        return 0;
+}
+
+int publish_add_data(struct publish_set *s, const char *target, const char *data, size_t len, mode_t mode) {
+        struct publish_item *it = add_item(s, target, mode);
+        if (!it || !(it->data = malloc(len + 1)))
+                return -ENOMEM;
+        memcpy(it->data, data, len);
+        it->len = len;
+        return 0;
+}
+
+int publish_free_space(const struct root *root, const char *dir, uint64_t *ret) {
+        _cleanup_close_ int fd = fs_open_dir(root->fd, dir);
+        struct statvfs sv;
+
+        if (fd < 0)
+                return fd;
+        if (fstatvfs(fd, &sv) < 0)
+                return -errno;
+        *ret = (uint64_t) sv.f_bavail * sv.f_frsize;
+        return 0;
+}
+
+static void human(uint64_t n, char buf[static 32]) {
+        if (n >= (10u << 20))
+                snprintf(buf, 32, "%llu MiB", (unsigned long long) (n >> 20));
+        else
+                snprintf(buf, 32, "%llu KiB", (unsigned long long) ((n + 1023) >> 10));
+}
+
+/* Sums what the set writes per target directory and compares with the free
+ * space there (temps live beside their targets until the rename). */
+static int check_space(const struct root *root, struct publish_set *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                _cleanup_free_ char *dir = path_dirname(s->items[i].target);
+                uint64_t need = 0, avail;
+                char a[32], b[32];
+                int r;
+
+                if (!dir)
+                        return -ENOMEM;
+                for (size_t j = 0; j < s->n; j++) {
+                        _cleanup_free_ char *d = path_dirname(s->items[j].target);
+                        struct stat st;
+                        if (!d)
+                                return -ENOMEM;
+                        if (!streq(d, dir))
+                                continue;
+                        if (s->items[j].source) {
+                                r = fs_stat(root->fd, s->items[j].source, &st);
+                                if (r < 0)
+                                        return log_error_errno(r, "'%s': cannot stat: %s", s->items[j].source,
+                                                               strerror(-r));
+                                need += (uint64_t) st.st_size + (s->items[j].sign ? SIGN_SLACK : 0);
+                        } else
+                                need += s->items[j].len;
+                }
+                if (publish_free_space(root, dir, &avail) < 0)
+                        continue; /* created below; its parent's check is the rename's */
+                if (avail < need) {
+                        human(need, a);
+                        human(avail, b);
+                        return log_error_errno(-ENOSPC, "'%s': not enough space: %s needed, %s free", dir, a, b);
+                }
+        }
+        return 0;
+}
+
+static int copy_hashing(int in, int out, struct hasher *h, const char *src) {
+        _cleanup_free_ char *buf = malloc(COPY_CHUNK);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(in, buf, COPY_CHUNK);
+                int r;
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return log_error_errno(-errno, "'%s': cannot read: %m", src);
+                if (n == 0)
+                        return 0;
+                hasher_add(h, buf, (size_t) n);
+                r = fd_write_all(out, buf, (size_t) n);
+                if (r < 0)
+                        return r;
+        }
+}
+
+/* Writes one item's temp and fills in its file record. */
+static int stage_one(const struct root *root, struct publish_item *it) {
+        _cleanup_hasher_ struct hasher *h = hasher_new();
+        _cleanup_close_ int in = -EBADF;
+        struct stat st;
+        int r;
+
+        if (!h)
+                return -ENOMEM;
+        r = fs_mkdir_parent(root->fd, it->target, 0755);
+        if (r >= 0)
+                r = fs_tmp_open(root->fd, it->target, it->mode, &it->tmp);
+        if (r < 0)
+                return log_error_errno(r, "'%s': cannot create a temporary file beside it: %s", it->target,
+                                       strerror(-r));
+        if (it->source) {
+                in = fs_open(root->fd, it->source, O_RDONLY, 0);
+                if (in < 0)
+                        return log_error_errno(in, "'%s': cannot open: %s", it->source, strerror(-in));
+        }
+        if (it->sign) {
+                r = log_error_errno(-EOPNOTSUPP, "'%s': Secure Boot signing is not built in", it->source);
+                if (r >= 0)
+                        r = lseek(it->tmp.fd, 0, SEEK_SET) < 0 ? -errno : 0;
+                if (r >= 0)
+                        r = hash_fd(it->tmp.fd, it->file.sha256);
+        } else if (it->source) {
+                r = copy_hashing(in, it->tmp.fd, h, it->source);
+                if (r >= 0)
+                        hasher_final(h, it->file.sha256);
+        } else {
+                r = fd_write_all(it->tmp.fd, it->data, it->len);
+                if (r >= 0)
+                        hash_buf(it->data, it->len, it->file.sha256);
+        }
+        if (r >= 0 && (fs_fault("fsync") < 0 || fsync(it->tmp.fd) < 0))
+                r = errno ? -errno : -EIO;
+        if (r >= 0 && fstat(it->tmp.fd, &st) < 0)
+                r = -errno;
+        if (r < 0)
+                return log_error_errno(r, "'%s': cannot write: %s", it->target, strerror(-r));
+        it->file.size = st.st_size;
+        it->file.mtime_ns = timespec_ns(st.st_mtim);
+        it->file.ino = (int64_t) st.st_ino;
+        return 0;
+}
+
+int publish_stage(const struct root *root, struct publish_set *s) {
+        int r = check_space(root, s);
+        for (size_t i = 0; r >= 0 && i < s->n; i++)
+                r = stage_one(root, &s->items[i]);
+        return r;
+}
+
+int publish_commit(const struct root *root, struct state *st, struct publish_set *s, const char *kver,
+                   const char *owner, const char *version) {
+        int r;
+
+        for (size_t i = 0; i < s->n; i++) {
+                struct publish_item *it = &s->items[i];
+                int dirfd = it->tmp.dirfd;
+                r = fs_tmp_commit(&it->tmp);
+                if (r >= 0 && syncfs(dirfd) < 0)
+                        r = -errno;
+                if (r < 0)
+                        return log_error_errno(r, "'%s': cannot install: %s", it->target, strerror(-r));
+        }
+        r = state_begin(st);
+        for (size_t i = 0; r >= 0 && i < s->n; i++) {
+                struct state_file f = s->items[i].file;
+                f.path = s->items[i].target;
+                f.kver = (char *) kver;
+                f.name = (char *) owner;
+                f.version = (char *) version;
+                r = state_file_add(st, &f);
+        }
+        if (r < 0) {
+                state_rollback(st);
+                return r;
+        }
+        return state_commit(st);
+}
+
+int publish_symlink(const struct root *root, const char *link, const char *target) {
+        _cleanup_free_ char *cur = NULL, *dir = path_dirname(link), *tmp = NULL;
+        _cleanup_close_ int dfd = -EBADF;
+        const char *base = strrchr(link, '/');
+        struct stat st;
+        int r;
+
+        if (!dir || !base)
+                return -ENOMEM;
+        base++;
+        r = fs_lstat(root->fd, link, &st);
+        if (r >= 0 && !S_ISLNK(st.st_mode)) {
+                log_warning("'%s' is not a symbolic link, leaving it alone", link);
+                return 0;
+        }
+        if (r >= 0 && fs_readlink(root->fd, link, &cur) >= 0 && streq_ptr(cur, target))
+                return 0;
+        if (r < 0 && !target)
+                return 0;
+        dfd = fs_open_dir(root->fd, dir);
+        if (dfd < 0)
+                return log_error_errno(dfd, "'%s': cannot open: %s", dir, strerror(-dfd));
+        if (!target) {
+                if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT)
+                        return log_error_errno(-errno, "'%s': cannot remove: %m", link);
+                return fsync(dfd) < 0 ? -errno : 0;
+        }
+        tmp = strdup_printf(".#%s.%d", base, getpid());
+        if (!tmp)
+                return -ENOMEM;
+        (void) unlinkat(dfd, tmp, 0);
+        if (fs_fault("symlink") < 0 || symlinkat(target, dfd, tmp) < 0)
+                return log_error_errno(errno ? -errno : -EIO, "'%s': cannot create link: %m", link);
+        if (fs_fault("rename") < 0 || renameat(dfd, tmp, dfd, base) < 0) {
+                r = errno ? -errno : -EIO;
+                (void) unlinkat(dfd, tmp, 0);
+                return log_error_errno(r, "'%s': cannot replace link: %s", link, strerror(-r));
+        }
+        return fsync(dfd) < 0 ? -errno : 0;
+}
