@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <getopt.h>
+#include "boot/boot.h"
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/irnode.h"
@@ -69,8 +70,10 @@ static void json_status(struct cli *c, struct state *st, const struct plan *p, c
         json_init(&j, stdout);
         json_object_begin(&j);
         json_kv_string(&j, "root", c->root.path);
-        json_key(&j, "default");
-        json_null(&j);
+        _cleanup_free_ char *def = boot_default(st), *prev = boot_previous_default(st);
+        json_kv_string(&j, "layout", boot_layout_to_string(cfg->layout));
+        json_kv_string(&j, "default", def);
+        json_kv_string(&j, "previous_default", prev);
         json_key(&j, "kernels");
         json_array_begin(&j);
         for (size_t i = 0; cells && i < p->n_kernels; i++) {
@@ -81,6 +84,9 @@ static void json_status(struct cli *c, struct state *st, const struct plan *p, c
                 json_kv_string(&j, "image", k->image);
                 json_kv_bool(&j, "headers", k->build_dir != NULL);
                 json_kv_bool(&j, "ignored", strv_contains(p->ignored, k->kver));
+                json_kv_bool(&j, "pinned", boot_pinned(st, k->kver));
+                _cleanup_free_ char *bs = boot_status(st, k->kver);
+                json_kv_string(&j, "boot", bs);
                 struct irstatus irs = ir_status(c, st, p, cfg, p->kernels[i]);
                 json_key(&j, "initramfs");
                 json_object_begin(&j);
@@ -122,6 +128,26 @@ static void json_status(struct cli *c, struct state *st, const struct plan *p, c
         json_array_end(&j);
         json_object_end(&j);
         free(cells);
+}
+
+/* The default kernel, and each kernel that is held back and why. */
+static void print_boot(struct cli *c, struct state *st, const struct plan *p, const struct config *cfg) {
+        _cleanup_free_ char *def = boot_default(st), *prev = boot_previous_default(st);
+
+        if (p->n_kernels == 0)
+                return;
+        printf("Layout %s; default kernel: %s%s%s\n", boot_layout_to_string(cfg->layout),
+               def ? def : "none yet (run 'distkernel sync')", prev ? ", fallback: " : "", strempty(prev));
+        for (size_t i = 0; i < p->n_kernels; i++) {
+                _cleanup_free_ char *bs = boot_status(st, p->kernels[i]->kver);
+                if (bs && startswith(bs, "held: "))
+                        printf("%s is held back: %s. Fix it and run 'distkernel sync' (or 'sync --force' to "
+                               "install it anyway).\n", p->kernels[i]->kver, bs + 6);
+                else if (bs && startswith(bs, "failed: "))
+                        printf("%s: its boot entry failed: %s\n", p->kernels[i]->kver, bs + 8);
+                if (boot_pinned(st, p->kernels[i]->kver) && c->verbosity >= 0)
+                        printf("%s is pinned (gc keeps it).\n", p->kernels[i]->kver);
+        }
 }
 
 /* Columns: one per registered package version that appears anywhere. */
@@ -174,6 +200,7 @@ void status_print_table(struct cli *c, struct state *st, const struct plan *p, c
                 printf("No kernels installed in '%s'.\n", c->root.path);
         else
                 cli_print_table(stdout, rows, nr, nc);
+        print_boot(c, st, p, cfg);
         for (size_t i = 0; i < p->n_kernels; i++) {
                 size_t n = kernel_cells(p, p->kernels[i], cells);
                 for (size_t m = 0; m < n; m++)
@@ -194,6 +221,7 @@ out:
 
 int cmd_status(struct cli *c, int argc, char **argv) {
         _cleanup_(config_done) struct config cfg = {};
+        _cleanup_(boot_env_done) struct boot_env env = {};
         _cleanup_state_ struct state *st = NULL;
         _cleanup_plan_ struct plan *p = NULL;
         int r;
@@ -202,6 +230,9 @@ int cmd_status(struct cli *c, int argc, char **argv) {
                 return cli_usage("status: unexpected argument '%s'", argv[1]);
         if (config_load(&c->root, &cfg) < 0)
                 return EXIT_FAIL;
+        /* the layout decides where the initramfs lives */
+        if (boot_env_load(&c->root, &cfg, &env) >= 0)
+                cfg.layout = env.layout;
         r = cli_state_open(c, false, &st);
         if (r < 0)
                 return EXIT_FAIL;

@@ -49,6 +49,7 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 grep -q ' /proc ' /proc/mounts 2>/dev/null || mount -t proc proc /proc
 grep -q ' /sys ' /proc/mounts || mount -t sysfs sysfs /sys
 echo "DISTKERNEL-BOOT-OK pid=$$ kernel=$(uname -r)"
+echo "DISTKERNEL-CMDLINE: $(cat /proc/cmdline)"
 echo "DISTKERNEL-MODULES-BEGIN"
 cat /proc/modules
 echo "DISTKERNEL-MODULES-END"
