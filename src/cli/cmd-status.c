@@ -6,6 +6,7 @@
 #include "core/irnode.h"
 #include "core/plan.h"
 #include "core/state.h"
+#include "sign/key.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -219,9 +220,20 @@ out:
         free(cells);
 }
 
+/* The fingerprint sync puts into the pair keys when modules are signed (from
+ * the certificate alone: status need not be able to read the private key);
+ * NULL when they are not, or when the certificate cannot be read (then sync
+ * fails too, and the pairs show as stale). */
+static const char *module_sign_id(struct cli *c, const struct config *cfg, char id[static 65]) {
+        if (!cfg->module_sign_key || !cfg->module_sign_cert)
+                return NULL;
+        return sign_cert_fingerprint(c->root.fd, cfg->module_sign_cert, id) < 0 ? NULL : id;
+}
+
 int cmd_status(struct cli *c, int argc, char **argv) {
         _cleanup_(config_done) struct config cfg = {};
         _cleanup_(boot_env_done) struct boot_env env = {};
+        char id[65];
         _cleanup_state_ struct state *st = NULL;
         _cleanup_plan_ struct plan *p = NULL;
         int r;
@@ -236,7 +248,7 @@ int cmd_status(struct cli *c, int argc, char **argv) {
         r = cli_state_open(c, false, &st);
         if (r < 0)
                 return EXIT_FAIL;
-        r = plan_compute(&c->root, st, NULL, 0, &p);
+        r = plan_compute_signed(&c->root, st, NULL, 0, module_sign_id(c, &cfg, id), &p);
         if (r < 0)
                 return cli_error(EXIT_FAIL, "status: %s", *log_last_error() ? log_last_error() : strerror(-r));
         if (c->json)

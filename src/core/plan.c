@@ -247,6 +247,8 @@ static void pair_key(struct plan *p, struct pair *x, const char *kident, const c
         hasher_add(h, dump, len);
         hasher_add_str(h, kident);
         hasher_add_str(h, p->compiler_id);
+        if (*p->module_sign_id) /* nothing when unsigned: keys from before signing existed stay valid */
+                hasher_add_str(h, p->module_sign_id);
         hasher_final(h, x->key);
 }
 
@@ -279,7 +281,8 @@ static void decide(struct plan *p, struct pair *x, enum plan_flags flags) {
                 x->why = strdup("rebuild requested");
         } else if (!same) {
                 x->action = ACTION_BUILD;
-                x->why = strdup("its inputs changed (sources, dkms.conf, kernel config, Module.symvers or compiler)");
+                x->why = strdup("its inputs changed (sources, dkms.conf, kernel config, Module.symvers, compiler "
+                           "or module signing certificate)");
         } else if (row->state == PAIR_FAILED) {
                 x->action = ACTION_FAILED;
                 x->why = strdup(strempty(row->message));
@@ -364,6 +367,11 @@ static int load_kernels(struct plan *p, const char *only_kver) {
 
 int plan_compute(const struct root *root, struct state *st, const char *only_kver,
                  enum plan_flags flags, struct plan **ret) {
+        return plan_compute_signed(root, st, only_kver, flags, NULL, ret);
+}
+
+int plan_compute_signed(const struct root *root, struct state *st, const char *only_kver,
+                        enum plan_flags flags, const char *module_sign_id, struct plan **ret) {
         _cleanup_plan_ struct plan *p = calloc(1, sizeof *p);
         _cleanup_strv_free_ char **registered = NULL;
         struct utsname u;
@@ -371,6 +379,7 @@ int plan_compute(const struct root *root, struct state *st, const char *only_kve
 
         if (!p)
                 return -ENOMEM;
+        snprintf(p->module_sign_id, sizeof p->module_sign_id, "%s", strempty(module_sign_id));
         p->root = root;
         p->state = st;
         p->hostfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -64,6 +64,7 @@ struct plan {
         size_t n_pairs;
         struct state_pair *rows;   /* the state's pair rows at planning time */
         size_t n_rows;
+        char module_sign_id[65];   /* fingerprint of the module signing certificate, "" when unsigned */
 };
 
 enum plan_flags {
@@ -77,6 +78,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan *, plan_free)
 /* Computes the plan; only_kver limits it to one kernel. */
 int plan_compute(const struct root *root, struct state *st, const char *only_kver,
                  enum plan_flags flags, struct plan **ret);
+/* The same, for modules signed with the certificate of fingerprint
+ * module_sign_id (sign_key_fingerprint()), NULL when they are not signed: it is
+ * part of every pair's key, so that a new, changed or removed certificate
+ * rebuilds and re-signs the modules. */
+int plan_compute_signed(const struct root *root, struct state *st, const char *only_kver,
+                        enum plan_flags flags, const char *module_sign_id, struct plan **ret);
 
 const char *pair_action_to_string(enum pair_action a);
 /* Root-relative paths of a pair's work dir and log. */

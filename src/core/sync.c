@@ -6,6 +6,7 @@
 #include "core/sync.h"
 #include "modpkg/build.h"
 #include "modpkg/install.h"
+#include "sign/modsign.h"
 #include "util/log.h"
 #include "util/strv.h"
 
@@ -27,6 +28,7 @@ struct run {
         struct irnode *ir;
         const struct config *cfg;
         int failed;
+        const struct sign_key *module_sign_key; /* NULL: modules are not signed */
 };
 
 struct job_ud {
@@ -63,11 +65,14 @@ static int build_start(void *userdata, pid_t *ret_pid) {
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
+                char *hash = NULL;
+                (void) modsign_kernel_hash(x->kernel->config, &hash);
                 struct build_request req = {
                         .root = u->run->root, .kernel = x->kernel, .conf = x->conf, .env = &x->env,
                         .pkg_dir = x->pkg->host_path, .work_dir = work, .log_path = log,
                         .makeflags = mf, .keep_fds = mf ? fds : NULL, .n_keep_fds = mf ? 2 : 0,
                         .cc = u->run->o->cc, .force = u->run->o->force,
+                        .sign_key = u->run->module_sign_key, .sign_hash = hash,
                 };
                 _exit(modpkg_build(&req));
         }
@@ -407,6 +412,34 @@ void sync_result_done(struct sync_result *r) {
         *r = (struct sync_result) {};
 }
 
+/* The configured module signing key, loaded once per sync so that a bad key
+ * fails it before any build, and its certificate's fingerprint ("" without). */
+static int load_module_sign_key(const struct root *root, const struct config *cfg, struct sign_key **ret,
+                                char ret_id[static 65]) {
+        struct sign_key *k = NULL;
+        int r;
+
+        if (!cfg->module_sign_key && !cfg->module_sign_cert) {
+                *ret = NULL;
+                ret_id[0] = 0;
+                return 0;
+        }
+        if (!cfg->module_sign_key || !cfg->module_sign_cert)
+                return log_error_errno(-EINVAL, "'%s': %s is set but %s is not; modules are signed with both",
+                                       CONFIG_PATH, cfg->module_sign_key ? "module-sign-key" : "module-sign-cert",
+                                       cfg->module_sign_key ? "module-sign-cert" : "module-sign-key");
+        r = sign_key_load(root->fd, cfg->module_sign_key, cfg->module_sign_cert, &k);
+        if (r < 0)
+                return r;
+        r = sign_key_fingerprint(k, ret_id);
+        if (r < 0) {
+                sign_key_free(k);
+                return log_error_errno(r, "'%s': cannot compute the certificate's fingerprint", cfg->module_sign_cert);
+        }
+        *ret = k;
+        return 0;
+}
+
 int sync_run(const struct root *root, struct state *st, const struct sync_options *o, struct plan **ret_plan,
              struct sync_result *ret_result) {
         static const struct config defaults = {};
@@ -415,9 +448,15 @@ int sync_run(const struct root *root, struct state *st, const struct sync_option
         struct job_ud **uds = NULL;
         size_t n_uds = 0;
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        _cleanup_sign_key_ struct sign_key *msk = NULL;
+        char msk_id[65];
         int r;
 
-        r = plan_compute(root, st, o->kernel, o->rebuild ? PLAN_REBUILD : 0, &p);
+        r = load_module_sign_key(root, run.cfg, &msk, msk_id);
+        if (r < 0)
+                return r;
+        run.module_sign_key = msk;
+        r = plan_compute_signed(root, st, o->kernel, o->rebuild ? PLAN_REBUILD : 0, *msk_id ? msk_id : NULL, &p);
         if (r < 0)
                 return r;
         run.plan = p;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include "kernel/kver.h"
 #include "modpkg/build.h"
+#include "sign/modsign.h"
 #include "util/log.h"
 #include "util/spawn.h"
 #include "util/strv.h"
@@ -299,6 +300,19 @@ static int check_versions(struct ctx *c) {
         return r;
 }
 
+static const char *sign_hash(const struct build_request *req) {
+        return req->sign_hash ? req->sign_hash : "sha256";
+}
+
+/* Signs the stripped module before compression: the kernel checks the
+ * signature of the module as loaded, decompressed. */
+static int sign_one(struct ctx *c, const struct dkms_module *m, const char *path) {
+        int r = modsign_file(path, c->req->sign_key, sign_hash(c->req));
+        if (r < 0)
+                set_reason(c, "signing module '%s' failed: %s", m->dest_name, log_last_error());
+        return r;
+}
+
 static int stage_one(struct ctx *c, const struct dkms_module *m, const char *stage_host) {
         enum module_compress comp = c->req->kernel->compress;
         _cleanup_free_ char *src = strdup_printf("%s/%s/%s.ko", c->build_host, m->built_location, m->built_name);
@@ -310,6 +324,11 @@ static int stage_one(struct ctx *c, const struct dkms_module *m, const char *sta
         r = run_logged(c, (const char *const[]) { "cp", "--", src, dst, NULL }, NULL);
         if (r == 0 && m->strip)
                 r = run_logged(c, (const char *const[]) { "strip", "-g", dst, NULL }, NULL);
+        if (r == 0 && c->req->sign_key) {
+                r = sign_one(c, m, dst);
+                if (r < 0)
+                        return r;
+        }
         if (r == 0 && comp == MODULE_COMPRESS_XZ)
                 r = run_logged(c, (const char *const[]) { "xz", "--check=crc32", "--lzma2=dict=1MiB", "-f", dst, NULL }, NULL);
         else if (r == 0 && comp == MODULE_COMPRESS_ZSTD)
@@ -333,6 +352,12 @@ static int stage(struct ctx *c) {
         if (r < 0) {
                 set_reason(c, "'%s': cannot create: %s", rel, strerror(-r));
                 return r;
+        }
+        if (c->req->sign_key) {
+                if (!c->req->sign_hash)
+                        logf_(c, "distkernel: the kernel's config sets no CONFIG_MODULE_SIG_HASH, signing with sha256\n");
+                logf_(c, "distkernel: signing the modules with '%s' and '%s' (%s)\n", c->req->sign_key->key_path,
+                      c->req->sign_key->cert_path, sign_hash(c->req));
         }
         for (size_t i = 0; i < c->req->conf->n_modules; i++) {
                 r = stage_one(c, &c->req->conf->modules[i], host);
@@ -381,6 +406,15 @@ static int build_steps(struct ctx *c) {
         return r < 0 ? BUILD_FAILED : BUILD_OK;
 }
 
+/* Messages of the library while building go to the build log. Errors are left
+ * out: they come back through log_last_error() into the reason, which is
+ * logged. */
+static void log_to_build_log(void *userdata, enum log_level level, const char *msg) {
+        struct ctx *c = userdata;
+        if (level != LOG_ERR)
+                logf_(c, "distkernel: %s\n", msg);
+}
+
 static void ctx_done(struct ctx *c) {
         if (c->log_fd >= 0)
                 close(c->log_fd);
@@ -400,9 +434,11 @@ int modpkg_build(const struct build_request *req) {
         c.build_host = c.build_rel ? root_host_path(req->root, c.build_rel) : NULL;
         if (!c.build_host || build_env(&c) < 0)
                 return BUILD_FAILED;
+        log_set_sink(log_to_build_log, &c);
         logf_(&c, "distkernel: building %s/%s for %s in %s\n", req->conf->name, req->conf->version,
               req->kernel->kver, c.build_host);
         r = build_steps(&c);
         logf_(&c, "distkernel: %s\n", r == BUILD_OK ? "built" : r == BUILD_SKIPPED ? "skipped" : "failed");
+        log_set_sink(NULL, NULL); /* c goes away */
         return r;
 }

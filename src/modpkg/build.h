@@ -4,11 +4,14 @@
 #include "kernel/kernel.h"
 #include "modpkg/dkmsconf.h"
 
+struct sign_key;
+
 /* Building one (package, kernel) pair, in a worker process: a fresh copy of the
  * sources under ROOT/var/lib/distkernel/build/KVER/NAME/VERSION/build, patches,
  * PRE_BUILD, MAKE, POST_BUILD, a check that every module was built, DKMS's
- * version sanity check, PRE_INSTALL, and staging of the modules (stripped and
- * compressed like the kernel's own) in .../stage/. All output goes to the log. */
+ * version sanity check, PRE_INSTALL, and staging of the modules (stripped,
+ * signed when a key is given, and compressed like the kernel's own) in
+ * .../stage/. All output goes to the log. */
 
 enum build_result {
         BUILD_OK = 0,
@@ -29,11 +32,14 @@ struct build_request {
         size_t n_keep_fds;
         const char *cc;           /* compiler command for builds, NULL: the kernel's default */
         bool force;               /* skip the version sanity check */
+        const struct sign_key *sign_key; /* sign the modules (after strip, before compression), or NULL */
+        const char *sign_hash;    /* the kernel's CONFIG_MODULE_SIG_HASH; NULL: sha256 */
 };
 
 /* Runs the whole build; returns an enum build_result (never negative) and writes a
  * one-line reason to WORK_DIR/result when it is not BUILD_OK. Meant to run in a
- * child process (it spawns and waits for programs, and prints only to the log). */
+ * child process (it spawns and waits for programs, and prints only to the log:
+ * it points the log sink at the build log). */
 int modpkg_build(const struct build_request *req);
 /* Reads the reason left by modpkg_build(), NULL if none. */
 char *modpkg_build_reason(const struct root *root, const char *work_dir);

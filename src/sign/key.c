@@ -46,6 +46,20 @@ static int read_key_file(int rootfd, const char *path, const char *what, bool pr
         return 0;
 }
 
+/* A PEM certificate, else a DER one; NULL (errors cleared) if neither. */
+static X509 *parse_cert(BIO *b, const char *data, size_t len) {
+        const unsigned char *p = (const unsigned char *) data;
+        X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+
+        if (!x) {
+                ERR_clear_error();
+                x = d2i_X509(NULL, &p, (long) len);
+        }
+        if (!x)
+                ERR_clear_error();
+        return x;
+}
+
 static int refuse_passphrase(char *buf, int size, int rwflag, void *u) {
         *(bool *) u = true;
         return -1;
@@ -88,14 +102,8 @@ int sign_key_load(int rootfd, const char *key_path, const char *cert_path, struc
                                                key_path);
                 return log_error_errno(-EBADMSG, "'%s': not a PEM private key", key_path);
         }
-        k->cert = PEM_read_bio_X509(cb, NULL, NULL, NULL);
+        k->cert = parse_cert(cb, cdata, clen);
         if (!k->cert) {
-                const unsigned char *p = (const unsigned char *) cdata;
-                ERR_clear_error();
-                k->cert = d2i_X509(NULL, &p, (long) clen);
-        }
-        if (!k->cert) {
-                ERR_clear_error();
                 sign_key_free(k);
                 return log_error_errno(-EBADMSG, "'%s': not a PEM or DER X.509 certificate", cert_path);
         }
@@ -109,13 +117,38 @@ int sign_key_load(int rootfd, const char *key_path, const char *cert_path, struc
         return 0;
 }
 
-int sign_key_fingerprint(const struct sign_key *k, char ret[static 65]) {
+static int cert_fingerprint(X509 *cert, char ret[static 65]) {
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned len = 0;
 
-        if (X509_digest(k->cert, EVP_sha256(), md, &len) != 1 || len != 32)
+        if (X509_digest(cert, EVP_sha256(), md, &len) != 1 || len != 32)
                 return -EIO;
         for (unsigned i = 0; i < len; i++)
                 snprintf(ret + 2 * i, 3, "%02x", md[i]);
         return 0;
+}
+
+int sign_key_fingerprint(const struct sign_key *k, char ret[static 65]) {
+        return cert_fingerprint(k->cert, ret);
+}
+
+int sign_cert_fingerprint(int rootfd, const char *cert_path, char ret[static 65]) {
+        _cleanup_(bio_freep) BIO *cb = NULL;
+        _cleanup_free_ char *cdata = NULL;
+        X509 *cert;
+        size_t clen;
+        int r;
+
+        r = read_key_file(rootfd, cert_path, "certificate", false, &cdata, &clen);
+        if (r < 0)
+                return r;
+        cb = BIO_new_mem_buf(cdata, (int) clen);
+        if (!cb)
+                return -ENOMEM;
+        cert = parse_cert(cb, cdata, clen);
+        if (!cert)
+                return log_error_errno(-EBADMSG, "'%s': not a PEM or DER X.509 certificate", cert_path);
+        r = cert_fingerprint(cert, ret);
+        X509_free(cert);
+        return r;
 }

@@ -26,3 +26,7 @@ static inline void sign_key_freep(struct sign_key **k) { sign_key_free(*k); }
 /* The SHA-256 of the certificate's DER encoding, as hex (a node key input:
  * a new certificate re-signs everything). ret must hold 65 bytes. */
 int sign_key_fingerprint(const struct sign_key *k, char ret[static 65]);
+/* The same fingerprint from the certificate file alone (no private key needed,
+ * so `status` can compute a node key without reading the key). Errors as
+ * sign_key_load() reports them for the certificate. */
+int sign_cert_fingerprint(int rootfd, const char *cert_path, char ret[static 65]);
