@@ -476,7 +476,7 @@ int boot_run(const struct root *root, struct state *st, const struct config *cfg
                 _cleanup_free_ char *held = NULL;
 
                 n->kernel = p->kernels[k];
-                if (o->only && !streq(o->only, n->kernel->kver))
+                if ((o->only && !streq(o->only, n->kernel->kver)) || strv_contains(p->ignored, n->kernel->kver))
                         continue;
                 held = held_reason(cfg, p, ir, n->kernel);
                 r = run_node(&c, n, ir, held);
