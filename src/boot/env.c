@@ -222,12 +222,14 @@ static int read_install_conf_layout(const struct root *root, enum boot_layout *r
 }
 
 static int find_stub(const struct root *root, const struct config *cfg, struct boot_env *e) {
-        _cleanup_free_ char *in_root = NULL;
+        _cleanup_free_ char *in_root = NULL, *rel = NULL;
+        const char *arch = uki_native_arch();
 
         if (cfg->uki_stub)
                 return (e->stub = strdup(cfg->uki_stub)) ? 0 : -ENOMEM;
         /* the root's own stub first (a sandbox may carry its own), then the host's */
-        if (!is_root(root) && uki_find_stub(root->path, NULL, &in_root) >= 0) {
+        rel = arch ? strdup_printf("/usr/lib/systemd/boot/efi/linux%s.efi.stub", arch) : NULL;
+        if (!is_root(root) && rel && fs_exists(root->fd, rel) && uki_find_stub(root->path, NULL, &in_root) >= 0) {
                 e->stub = TAKE_PTR(in_root);
                 return 0;
         }
