@@ -101,6 +101,13 @@ struct gc_report {
 void gc_report_done(struct gc_report *r);
 int boot_gc(const struct root *root, struct state *st, const struct config *cfg, bool dry_run,
             struct gc_report *ret);
+/* Why gc must keep kver (the running kernel, the default, the previous
+ * default, pinned), or NULL. */
+char *boot_protected_reason(const struct root *root, struct state *st, const char *kver);
+/* Removes kver's boot entry only (it is no longer bootable; its modules and
+ * initramfs stay), adding the bytes freed. */
+int boot_remove_entry(const struct root *root, struct state *st, const char *kver, const char *why,
+                      uint64_t *freed);
 /* Removes what distkernel installed for kver's boot entry and initramfs, and
  * the rows recording them; returns the bytes freed. */
 int boot_remove_kernel_files(const struct root *root, struct state *st, const char *kver, uint64_t *freed);

@@ -65,6 +65,23 @@ int boot_remove_kernel_files(const struct root *root, struct state *st, const ch
         return r;
 }
 
+int boot_remove_entry(const struct root *root, struct state *st, const char *kver, const char *why,
+                      uint64_t *freed) {
+        _cleanup_free_ char *k = strdup_printf("kernel:%s:boot-key", kver);
+        _cleanup_free_ char *s = strdup_printf("kernel:%s:boot-status", kver);
+        _cleanup_free_ char *v = strdup_printf("removed: %s", why);
+        int r;
+
+        if (!k || !s || !v)
+                return -ENOMEM;
+        r = remove_owned(root, st, kver, BOOT_OWNER, freed);
+        if (r >= 0)
+                r = state_meta_set(st, k, NULL);
+        if (r >= 0)
+                r = state_meta_set(st, s, v);
+        return r;
+}
+
 static int compare_newest_first(const void *a, const void *b) {
         return kver_compare(*(char *const *) b, *(char *const *) a);
 }
@@ -81,6 +98,11 @@ static char *protected_reason(const struct root *root, struct state *st, const c
         if (boot_pinned(st, kver))
                 return strdup_printf("%s: pinned", kver);
         return NULL;
+}
+
+char *boot_protected_reason(const struct root *root, struct state *st, const char *kver) {
+        _cleanup_free_ char *def = boot_default(st), *prev = boot_previous_default(st);
+        return protected_reason(root, st, kver, def, prev);
 }
 
 /* Removes the logs of kver: LOG_DIR/NAME-VERSION/KVER.log and initramfs-KVER.log. */

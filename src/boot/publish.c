@@ -178,6 +178,11 @@ static int stage_one(const struct root *root, struct publish_item *it) {
         return 0;
 }
 
+void publish_unstage(struct publish_set *s) {
+        for (size_t i = 0; i < s->n; i++)
+                fs_tmp_done(&s->items[i].tmp);
+}
+
 int publish_stage(const struct root *root, struct publish_set *s) {
         int r = check_space(root, s);
         for (size_t i = 0; r >= 0 && i < s->n; i++)

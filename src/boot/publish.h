@@ -37,6 +37,8 @@ int publish_add_data(struct publish_set *s, const char *target, const char *data
 /* -ENOSPC with a message saying how much is needed and free when a target's
  * file system lacks room. */
 int publish_stage(const struct root *root, struct publish_set *s);
+/* Drops the temps of a staged set (to stage it again). */
+void publish_unstage(struct publish_set *s);
 int publish_commit(const struct root *root, struct state *st, struct publish_set *s, const char *kver,
                    const char *owner, const char *version);
 
