@@ -637,32 +637,44 @@ static int check_pkcs7(struct verifier *v, const uint8_t *der, size_t len, char 
         return 0;
 }
 
-/* Checks each WIN_CERTIFICATE of the table until one is acceptable. */
+/* Checks the WIN_CERTIFICATE at t (size bytes left in the table); *ret_next is
+ * where the next one starts. */
+static int check_entry(struct verifier *v, const uint8_t *t, size_t size, size_t *ret_next, char *why, size_t whylen) {
+        uint32_t len = pe_get32(t);
+        uint16_t rev = pe_get16(t + 4), type = pe_get16(t + 6);
+
+        *ret_next = size; /* nothing to trust after a malformed entry */
+        if (len < WIN_CERT_HEADER_SIZE || len > size) {
+                snprintf(why, whylen, "malformed certificate table entry (length %u)", len);
+                return -EKEYREJECTED;
+        }
+        if (pe_round_up(len, CERT_TABLE_ALIGN) < size)
+                *ret_next = (size_t) pe_round_up(len, CERT_TABLE_ALIGN);
+        if (rev != WIN_CERT_REVISION_2_0 || type != WIN_CERT_TYPE_PKCS_SIGNED_DATA) {
+                snprintf(why, whylen, "certificate table entry of revision 0x%04x, type 0x%04x, not a PKCS#7 signature",
+                         rev, type);
+                return -EKEYREJECTED;
+        }
+        return check_pkcs7(v, t + WIN_CERT_HEADER_SIZE, len - WIN_CERT_HEADER_SIZE, why, whylen);
+}
+
+/* Checks each WIN_CERTIFICATE of the table until one is acceptable; the
+ * reasons for refusing the others go to whys. */
 static int check_table(struct verifier *v, const uint8_t *t, size_t size, struct strbuf *whys) {
         char why[512];
-        unsigned n = 0;
-        int r = -EKEYREJECTED;
+        size_t next;
+        int r;
 
-        for (size_t off = 0; off + WIN_CERT_HEADER_SIZE <= size && r == -EKEYREJECTED; n++) {
-                uint32_t len = pe_get32(t + off);
-                uint16_t rev = pe_get16(t + off + 4), type = pe_get16(t + off + 6);
-
-                if (len < WIN_CERT_HEADER_SIZE || len > size - off) {
-                        snprintf(why, sizeof why, "malformed certificate table entry (length %u)", len);
-                        off = size;
-                } else if (rev != WIN_CERT_REVISION_2_0 || type != WIN_CERT_TYPE_PKCS_SIGNED_DATA)
-                        snprintf(why, sizeof why, "certificate table entry of revision 0x%04x, type 0x%04x, "
-                                 "not a PKCS#7 signature", rev, type);
-                else
-                        r = check_pkcs7(v, t + off + WIN_CERT_HEADER_SIZE, len - WIN_CERT_HEADER_SIZE, why, sizeof why);
-                if (r == -EKEYREJECTED && strbuf_printf(whys, "%s%s", whys->len ? "; " : "", why) < 0)
+        for (size_t off = 0; off + WIN_CERT_HEADER_SIZE <= size; off += next) {
+                r = check_entry(v, t + off, size - off, &next, why, sizeof why);
+                if (r != -EKEYREJECTED)
+                        return r;
+                if (strbuf_printf(whys, "%s%s", whys->len ? "; " : "", why) < 0)
                         return -ENOMEM;
-                if (off < size)
-                        off += pe_round_up(len, CERT_TABLE_ALIGN);
         }
-        if (n == 0 && strbuf_puts(whys, "no signature: the certificate table is empty") < 0)
+        if (whys->len == 0 && strbuf_puts(whys, "no signature: the certificate table holds no entry") < 0)
                 return -ENOMEM;
-        return r;
+        return -EKEYREJECTED;
 }
 
 int authenticode_verify_fd(int fd, X509 *cert, const char *name) {

@@ -647,3 +647,66 @@ TEST(verify_sbsign_output) {
         ASSERT_OK(verify_file(out, key_a.cert));
         ASSERT_ERR(verify_file(out, key_b.cert), -EKEYREJECTED);
 }
+
+/* sbsign adds a signature to a signed image: with two WIN_CERTIFICATEs either
+ * signer is accepted, a third is told why neither fits, and signing replaces
+ * both with one. */
+TEST(two_signatures) {
+        _cleanup_fixture_ struct fixture f = {};
+        _cleanup_sign_key_ struct sign_key *k = NULL;
+        _cleanup_free_ char *in = NULL, *one = NULL, *two = NULL, *again = NULL, *direct = NULL, *key_b_path = NULL,
+                            *cert_b = NULL, *cert_a = NULL, *o = NULL;
+        struct syn img = stub_v254();
+        int rc;
+
+        ASSERT_OK(setup(&f, &k));
+        ASSERT_OK(fx_syn(&f, "img.efi", &img));
+        in = fx_path(&f, "img.efi");
+        one = fx_path(&f, "one.efi");
+        two = fx_path(&f, "two.efi");
+        again = fx_path(&f, "again.efi");
+        direct = fx_path(&f, "direct.efi");
+        key_b_path = fx_path(&f, "root/b.key");
+        cert_a = fx_path(&f, "root/a.crt");
+        cert_b = fx_path(&f, "root/b.crt");
+        ASSERT_OK(sign_file(in, one, k));
+        const char *argv[] = { "sbsign", "--key", key_b_path, "--cert", cert_b, "--output", two, one, NULL };
+        rc = run(argv, &o);
+        if (rc == -ENOENT) {
+                printf("# sbsign not installed, skipping\n");
+                return;
+        }
+        if (rc != 0)
+                FAIL_AT("sbsign: exit %d: %s", rc, strempty(o));
+        ASSERT_OK(verify_file(two, key_a.cert));
+        ASSERT_OK(verify_file(two, key_b.cert));
+        last_msg[0] = 0;
+        ASSERT_ERR(verify_file(two, key_ca.cert), -EKEYREJECTED);
+        ASSERT_MSG("not signed by '/CN=distkernel test CA': the signer is '/CN=distkernel test A'; "
+                   "not signed by '/CN=distkernel test CA': the signer is '/CN=distkernel test B'");
+        ASSERT_OK(sign_file(two, again, k));
+        ASSERT_OK(sign_file(in, direct, k));
+        ASSERT_TRUE(same_file(again, direct));
+        check_signed(again, host_size(in), cert_a, key_a.cert);
+}
+
+/* A failed write is reported with the file and the cause. */
+TEST(write_error_reported) {
+        _cleanup_fixture_ struct fixture f = {};
+        _cleanup_sign_key_ struct sign_key *k = NULL;
+        _cleanup_free_ char *in = NULL, *out = NULL;
+        _cleanup_close_ int ifd = -EBADF, ofd = -EBADF;
+        struct syn img = stub_v254();
+
+        ASSERT_OK(setup(&f, &k));
+        ASSERT_OK(fx_syn(&f, "img.efi", &img));
+        in = fx_path(&f, "img.efi");
+        out = fx_path(&f, "out.efi");
+        ASSERT_OK(write_file(out, "", 0));
+        ifd = open(in, O_RDONLY | O_CLOEXEC);
+        ofd = open(out, O_RDONLY | O_CLOEXEC); /* not writable */
+        ASSERT_TRUE(ifd >= 0 && ofd >= 0);
+        last_msg[0] = 0;
+        ASSERT_ERR(authenticode_sign_fd(ifd, ofd, k, "img.efi"), -EBADF);
+        ASSERT_MSG("'img.efi': cannot write the signed image");
+}
