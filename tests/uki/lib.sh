@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154 # variables shared with the sourcing script
 # Shared by the UKI boot tests (boot-uki.sh, boot-sb.sh); sourced, not run.
 #
 # The sourcing script sets `suite` (its name, for skip messages) and `repo` (the
@@ -69,6 +70,7 @@ make_tmp() {
         trap cleanup_tmp EXIT
 }
 cleanup_tmp() {
+        [[ -n ${qemu_pid:-} ]] && kill -9 "$qemu_pid" 2>/dev/null
         if [[ ${KEEP:-} == 1 ]]; then
                 echo "kept $tmp"
         else
@@ -145,12 +147,13 @@ EOF
 # (when not empty; QEMU is then stopped), or BOOT_TIMEOUT seconds pass. Sets
 # qemu_rc (QEMU's exit status, "stopped" or "timeout") and qemu_secs.
 run_qemu() {
-        local log=$1 stop=$2 start pid deadline
+        local log=$1 stop=$2 start pid deadline rc
         shift 2
         start=$EPOCHREALTIME
         deadline=$((SECONDS + ${BOOT_TIMEOUT:-240}))
         qemu-system-x86_64 -accel tcg -m 1024 -nographic -no-reboot -nic none "$@" </dev/null >"$log" 2>&1 &
         pid=$!
+        qemu_pid=$pid # stopped by cleanup_tmp if we are interrupted
         qemu_rc=
         while kill -0 "$pid" 2>/dev/null; do
                 if [[ -n $stop ]] && grep -aqE "$stop" "$log"; then
@@ -167,7 +170,8 @@ run_qemu() {
                 break
         done
         wait "$pid" 2>/dev/null
-        local rc=$?
+        rc=$?
+        qemu_pid=
         qemu_rc=${qemu_rc:-$rc}
         qemu_secs=$(since "$start")
 }
