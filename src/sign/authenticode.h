@@ -35,7 +35,8 @@
  * Errors, each reported once: -EBADMSG for a malformed image (not PE, sections
  * past the end or overlapping the certificate table, no certificate-table
  * entry, a certificate table that is not at the end of the file), -EINVAL if
- * in_fd and out_fd are the same file, I/O errors, -EIO when OpenSSL fails. */
+ * in_fd and out_fd are the same file, -EFBIG if the signed image would pass
+ * 4 GiB (the table's offset is 32 bits), I/O errors, -EIO when OpenSSL fails. */
 int authenticode_sign_fd(int in_fd, int out_fd, const struct sign_key *k, const char *name);
 
 /* Checks the image in fd: 0 if one of its signatures is by cert (the signer's
