@@ -150,6 +150,7 @@ if [[ " ${builds_ok[*]} " == *" build-san "* ]]; then
         suite "integration tests (build-san)" bash tests/integration/run.sh
         suite "boot tests" bash tests/boot/run.sh
         suite "UKI boot test" bash tests/uki/boot-uki.sh
+        suite "Secure Boot boot test" bash tests/uki/boot-sb.sh
 else
         echo "not run: the sanitizer build failed"
 fi

@@ -4,6 +4,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include "boot/publish.h"
+#include "sign/authenticode.h"
 #include "util/log.h"
 #include "util/strv.h"
 
@@ -152,7 +153,7 @@ static int stage_one(const struct root *root, struct publish_item *it) {
                         return log_error_errno(in, "'%s': cannot open: %s", it->source, strerror(-in));
         }
         if (it->sign) {
-                r = log_error_errno(-EOPNOTSUPP, "'%s': Secure Boot signing is not built in", it->source);
+                r = authenticode_sign_fd(in, it->tmp.fd, it->sign, it->source);
                 if (r >= 0)
                         r = lseek(it->tmp.fd, 0, SEEK_SET) < 0 ? -errno : 0;
                 if (r >= 0)

@@ -96,6 +96,7 @@ static int parse_optional(const uint8_t *d, const char *name, struct pe_image *p
         if ((uint64_t) fixed + 8 * (uint64_t) n_dirs > pe->size_of_optional_header)
                 return bad(name, "%u data directories do not fit in the optional header", n_dirs);
         pe->n_data_dirs = n_dirs < PE_MAX_DATA_DIRS ? n_dirs : PE_MAX_DATA_DIRS;
+        pe->data_dirs_offset = pe->opt_offset + fixed;
         for (uint32_t i = 0; i < pe->n_data_dirs; i++)
                 pe->data_dirs[i] = (struct pe_data_dir) {
                         .virtual_address = pe_get32(o + fixed + 8 * i),

@@ -91,6 +91,7 @@ struct pe_image {
         uint32_t n_data_dirs; /* as read, at most PE_MAX_DATA_DIRS */
         struct pe_data_dir data_dirs[PE_MAX_DATA_DIRS];
         uint32_t opt_offset;           /* file offset of the optional header */
+        uint32_t data_dirs_offset;     /* file offset of the data directory table */
         uint32_t section_table_offset; /* file offset of the section table */
         struct pe_section *sections;   /* n_sections entries, owned */
 };
@@ -127,6 +128,12 @@ void pe_csum_add(struct pe_csum *c, const void *buf, size_t len);
 uint32_t pe_csum_finish(const struct pe_csum *c);
 /* The checksum of a whole file, the field at csum_offset counted as zero. */
 int pe_checksum_fd(int fd, uint64_t csum_offset, uint32_t *ret);
+
+/* File offset of data directory entry i (8 bytes: VirtualAddress, Size); the
+ * caller checks i < pe->n_data_dirs. */
+static inline uint64_t pe_data_dir_offset(const struct pe_image *pe, unsigned i) {
+        return (uint64_t) pe->data_dirs_offset + 8u * i;
+}
 
 static inline uint16_t pe_get16(const uint8_t *p) {
         return (uint16_t) (p[0] | p[1] << 8);

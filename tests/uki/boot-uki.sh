@@ -13,129 +13,34 @@
 # Ends with "N passed, N failed, N skipped"; skips (exit 0) when QEMU, OVMF, the
 # stub or the kernel cache are missing. KEEP=1 keeps the temporary directory.
 # BOOT_TIMEOUT (seconds, default 240) bounds the boot; UKI_KVER picks another
-# cached kernel, UKI_STUB another x64 stub.
+# cached kernel, UKI_STUB another x64 stub. Shared parts: tests/uki/lib.sh.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cache=${DISTKERNEL_TEST_CACHE:-/var/cache/distkernel-tests}
+suite=boot-uki
+# shellcheck source=tests/uki/lib.sh
+. "$repo/tests/uki/lib.sh"
 stub=${UKI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
-marker=DISTKERNEL-UKI-OK
 token=distkernel.uki-test=$$
 cmdline="console=ttyS0 panic=-1 $token"
-passed=0 failed=0 skipped=0
-
-finish() {
-        echo "$passed passed, $failed failed, $skipped skipped"
-        ((failed == 0))
-        exit
-}
-skip_all() {
-        echo "skip boot-uki: $*"
-        skipped=$((skipped + 1))
-        finish
-}
-ok() {
-        echo "ok $*"
-        passed=$((passed + 1))
-}
-fail() {
-        echo "FAIL $*"
-        failed=$((failed + 1))
-}
-since() { # START: seconds elapsed since $EPOCHREALTIME was START
-        awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'
-}
 
 # ------------------------------------------------------------ prerequisites
-for tool in qemu-system-x86_64 gcc cpio objdump timeout; do
-        command -v "$tool" >/dev/null || skip_all "$tool is not installed"
-done
-for f in "$ovmf_code" "$ovmf_vars"; do
-        [[ -r $f ]] || skip_all "$f is missing (apt-get install ovmf)"
-done
-[[ -r $stub ]] || skip_all "$stub is missing (apt-get install systemd-boot-efi)"
-[[ -r $cache/env ]] || skip_all "$cache/env is missing (run tests/fixtures/prepare.sh)"
-# shellcheck source=/dev/null
-. "$cache/env"
-kver=${UKI_KVER:-${KVER_A:-}}
-kernel=$cache/kernels/$kver/boot/vmlinuz-$kver
-[[ -n $kver && -r $kernel ]] || skip_all "kernel '$kver' is not in $cache/kernels"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/boot-uki.XXXXXX")
-cleanup() {
-        if [[ ${KEEP:-} == 1 ]]; then
-                echo "kept $tmp"
-        else
-                rm -rf "$tmp"
-        fi
-}
-trap cleanup EXIT
+need_tools qemu-system-x86_64 gcc cpio objdump
+need_files "$ovmf_code" "$ovmf_vars" "$stub"
+load_kernel
+make_tmp
 
 # ------------------------------------------------------------------ build
-gcc -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Werror -I"$repo/src" \
-        "$repo/tests/uki/mkuki.c" "$repo"/src/uki/{pe,pe-builder,uki}.c \
-        "$repo"/src/util/{fs,log,strv}.c -o "$tmp/mkuki" || { fail "compile mkuki"; finish; }
-
-mkdir -p "$tmp/initrd"
-cat >"$tmp/init.c" <<'EOF'
-#include <fcntl.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/mount.h>
-#include <sys/reboot.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-static void say(const char *s) {
-        int fd = open("/dev/console", O_WRONLY | O_NOCTTY);
-        if (fd < 0) {
-                mkdir("/dev", 0755);
-                mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
-                fd = open("/dev/console", O_WRONLY | O_NOCTTY);
-        }
-        if (fd >= 0) {
-                write(fd, s, strlen(s));
-                close(fd);
-        }
-        fd = open("/dev/kmsg", O_WRONLY);
-        if (fd >= 0) {
-                write(fd, s, strlen(s));
-                close(fd);
-        }
-}
-
-int main(void) {
-        char cmdline[4096] = "", line[4200];
-        int fd;
-        ssize_t n;
-
-        mkdir("/proc", 0555);
-        mount("proc", "/proc", "proc", 0, NULL);
-        fd = open("/proc/cmdline", O_RDONLY);
-        if (fd >= 0) {
-                n = read(fd, cmdline, sizeof cmdline - 1);
-                cmdline[n > 0 ? n : 0] = 0;
-                close(fd);
-        }
-        cmdline[strcspn(cmdline, "\n")] = 0;
-        snprintf(line, sizeof line, "\nDISTKERNEL-UKI-CMDLINE: %s\nDISTKERNEL-UKI-OK\n", cmdline);
-        say(line);
-        sync();
-        reboot(RB_POWER_OFF);
-        return 0;
-}
-EOF
-gcc -static -O2 -o "$tmp/initrd/init" "$tmp/init.c" || { fail "compile the static /init"; finish; }
-(cd "$tmp/initrd" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 >"$tmp/initrd.cpio") ||
-        { fail "make the initrd"; finish; }
+build_mkuki || { fail "compile mkuki"; finish; }
+build_initrd || { fail "make the initrd"; finish; }
 
 # ---------------------------------------------------------- assemble, boot
 # boot_case NAME STUB: assemble a UKI with STUB into DIR/NAME/EFI/BOOT/BOOTX64.EFI,
 # check its section table with objdump, boot it, check the console.
 boot_case() {
-        local name=$1 stub_file=$2 esp=$tmp/$1/esp log=$tmp/$1/console.log start rc elapsed names
+        local name=$1 stub_file=$2 esp=$tmp/$1/esp log=$tmp/$1/console.log start names
         local uki=$esp/EFI/BOOT/BOOTX64.EFI
 
         mkdir -p "$esp/EFI/BOOT"
@@ -157,19 +62,15 @@ boot_case() {
         fi
 
         cp "$ovmf_vars" "$tmp/$name/VARS.fd"
-        start=$EPOCHREALTIME
-        timeout --kill-after=10 "${BOOT_TIMEOUT:-240}" qemu-system-x86_64 -accel tcg -m 1024 -nographic -no-reboot \
+        run_qemu "$log" "" \
                 -drive if=pflash,format=raw,readonly=on,file="$ovmf_code" \
                 -drive if=pflash,format=raw,file="$tmp/$name/VARS.fd" \
-                -drive format=raw,file=fat:rw:"$esp" \
-                </dev/null >"$log" 2>&1
-        rc=$?
-        elapsed=$(since "$start")
+                -drive format=raw,file=fat:rw:"$esp"
         if grep -q "^$marker" "$log"; then
-                ok "$name: boot under OVMF: /init ran (qemu exit $rc, $elapsed s)"
+                ok "$name: boot under OVMF: /init ran (qemu exit $qemu_rc, $qemu_secs s)"
         else
-                fail "$name: boot under OVMF: no '$marker' on the console (qemu exit $rc, $elapsed s); last lines:"
-                tail -n 30 "$log" | sed 's/^/  | /'
+                fail "$name: boot under OVMF: no '$marker' on the console (qemu exit $qemu_rc, $qemu_secs s); last lines:"
+                console_tail "$log"
         fi
         if grep -q "^DISTKERNEL-UKI-CMDLINE: .*$token" "$log"; then
                 ok "$name: the kernel ran with the .cmdline section: $(grep -a '^DISTKERNEL-UKI-CMDLINE' "$log" | tr -d '\r')"

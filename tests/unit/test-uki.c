@@ -46,6 +46,7 @@ TEST(pe_parse_synthetic) {
         ASSERT_EQ(pe.file_alignment, 512);
         ASSERT_EQ(pe.size_of_headers, 0x400);
         ASSERT_EQ(pe.n_data_dirs, 16);
+        ASSERT_EQ(pe_data_dir_offset(&pe, PE_DIR_SECURITY), SYN_OPT + 112 + 8 * PE_DIR_SECURITY);
         ASSERT_EQ(pe.n_sections, 3);
         ASSERT_EQ(pe.section_table_offset, syn_table(&p));
         ASSERT_STREQ(pe.sections[2].name, ".sbat");
@@ -69,6 +70,7 @@ TEST(pe_parse_pe32_read_only) {
         d = syn_build(&p, &len);
         ASSERT_OK(pe_parse(d, len, len, "pe32", &pe));
         ASSERT_EQ(pe.image_base, 0x400000);
+        ASSERT_EQ(pe_data_dir_offset(&pe, PE_DIR_SECURITY), SYN_OPT + 96 + 8 * PE_DIR_SECURITY);
         ASSERT_EQ(pe.n_sections, 3);
         ASSERT_ERR(pe_builder_init(&b, d, len, "pe32"), -EOPNOTSUPP);
 }
