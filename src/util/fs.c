@@ -396,7 +396,7 @@ int fs_tmp_open(int rootfd, const char *target, mode_t mode, struct fs_tmp *ret)
                         return -ENOMEM;
                 if (fs_fault("create") < 0)
                         return -EIO;
-                fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+                fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
                 if (fd < 0) {
                         if (errno == EEXIST)
                                 continue;

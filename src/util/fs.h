@@ -55,7 +55,8 @@ int fs_rm_rf(int rootfd, const char *path);
 int fs_copy_tree(int srcdirfd, int dstdirfd);
 int fs_fsync_dir(int rootfd, const char *dir);
 
-/* Staged files: a temp file in the target's directory, renamed over the target
+/* Staged files: a temp file in the target's directory (open for reading and
+ * writing, so a writer can read back what it wrote), renamed over the target
  * by fs_tmp_commit() after fsync; fs_tmp_done() removes an uncommitted temp. */
 struct fs_tmp {
         int fd;
