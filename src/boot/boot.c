@@ -18,6 +18,7 @@ static const char *const result_table[] = {
         [BOOT_INSTALLED] = "installed",
         [BOOT_HELD] = "held back",
         [BOOT_FAILED] = "failed",
+        [BOOT_RETIRED] = "retired",
 };
 
 const char *boot_node_result_to_string(enum boot_node_result r) { return result_table[r]; }
@@ -58,6 +59,12 @@ int boot_pin(struct state *st, const char *kver, bool pin) {
 
 bool boot_pinned(struct state *st, const char *kver) {
         _cleanup_free_ char *k = kernel_meta(kver, "pinned"), *v = meta_get(st, k);
+        return v != NULL;
+}
+
+/* A kernel can be the default when its entry is installed. */
+static bool bootable(struct state *st, const char *kver) {
+        _cleanup_free_ char *mk = kernel_meta(kver, "boot-key"), *v = meta_get(st, mk);
         return v != NULL;
 }
 
@@ -267,6 +274,69 @@ static char *bls_entry_text(const struct ctx *c, const struct entry *e) {
         return strbuf_detach(&sb);
 }
 
+static int compare_oldest_first(const void *a, const void *b) {
+        return kver_compare(*(char *const *) a, *(char *const *) b);
+}
+
+/* After -ENOSPC on $BOOT: the entries of older kernels that gc could remove
+ * (bootable, not protected, not this one), oldest first. With esp-auto-gc the
+ * oldest is removed and 1 returned (stage again); otherwise the error says
+ * what could be freed and 0 is returned. */
+static int make_room(const struct ctx *c, const struct entry *e) {
+        _cleanup_strv_free_ char **kvers = NULL, **hint = NULL;
+        _cleanup_free_ char *joined = NULL;
+        uint64_t total = 0;
+        size_t n;
+        int r;
+
+        r = state_kernel_list(c->st, &kvers, NULL);
+        if (r < 0)
+                return r;
+        n = strv_length(kvers);
+        if (n > 1)
+                qsort(kvers, n, sizeof *kvers, compare_oldest_first);
+        STRV_FOREACH(kv, kvers) {
+                _cleanup_free_ char *why = NULL;
+                struct state_file *f = NULL;
+                size_t nf = 0;
+                uint64_t size = 0;
+
+                if (streq(*kv, e->k->kver) || !bootable(c->st, *kv) ||
+                    (why = boot_protected_reason(c->root, c->st, *kv)))
+                        continue;
+                r = state_file_list(c->st, *kv, BOOT_OWNER, NULL, &f, &nf);
+                for (size_t i = 0; r >= 0 && i < nf; i++)
+                        size += (uint64_t) f[i].size;
+                state_file_list_free(f, nf);
+                if (r < 0)
+                        return r;
+                if (c->cfg->esp_auto_gc) {
+                        _cleanup_free_ char *reason = strdup_printf("to make room for %s (esp-auto-gc)", e->k->kver);
+                        uint64_t freed = 0;
+                        r = reason ? boot_remove_entry(c->root, c->st, *kv, reason, &freed) : -ENOMEM;
+                        if (r < 0)
+                                return r;
+                        log_warning("removed the boot entry of kernel %s (%llu MiB) %s", *kv,
+                                    (unsigned long long) (freed >> 20), reason);
+                        return 1;
+                }
+                total += size;
+                r = strv_pushf(&hint, "%s (%llu MiB)", *kv, (unsigned long long) (size >> 20));
+                if (r < 0)
+                        return r;
+        }
+        if (!hint) {
+                log_error("kernel %s: no entry of an older kernel can go to make room (the others are the "
+                          "default, the fallback, running or pinned)", e->k->kver);
+                return 0;
+        }
+        joined = strv_join(hint, ", ");
+        log_error("kernel %s: removing the entries of older kernels would free %llu MiB: %s; run "
+                  "'distkernel gc' (keep = %u) or set 'esp-auto-gc = yes' in '%s'", e->k->kver,
+                  (unsigned long long) (total >> 20), strempty(joined), config_keep(c->cfg), CONFIG_PATH);
+        return 0;
+}
+
 /* Stages every file of the entry (the main one, e.g. the BLS entry, last to be
  * published), then publishes and records them. */
 static int install_entry(const struct ctx *c, struct entry *e, const char *key) {
@@ -299,8 +369,19 @@ static int install_entry(const struct ctx *c, struct entry *e, const char *key) 
                         r = publish_add_copy(&set, e->targets[0], e->k->image, 0644, sb);
                 break;
         }
-        if (r >= 0)
+        while (r >= 0) {
+                int q;
                 r = publish_stage(c->root, &set);
+                if (r != -ENOSPC)
+                        break;
+                publish_unstage(&set);
+                q = make_room(c, e);
+                if (q <= 0) {
+                        r = q < 0 ? q : r;
+                        break;
+                }
+                r = 0;
+        }
         if (r >= 0)
                 r = publish_commit(c->root, c->st, &set, e->k->kver, BOOT_OWNER,
                                    boot_layout_to_string(e->layout));
@@ -367,6 +448,16 @@ static int run_node(const struct ctx *c, struct boot_node *n, const struct irnod
         }
         entry_key(c, &e, n->key);
         old = meta_get(c->st, mk);
+        if (!old && !c->o->rebuild) {
+                /* its entry was removed to make room on the ESP: it stays
+                 * retired until `uki KVER` (or sync --rebuild) asks again */
+                _cleanup_free_ char *st = boot_status(c->st, n->kernel->kver);
+                if (st && startswith(st, "removed: ")) {
+                        n->result = BOOT_RETIRED;
+                        n->message = strdup(st + strlen("removed: "));
+                        return 0;
+                }
+        }
         if (!c->o->rebuild && old && streq(old, n->key) && entry_intact(c, &e)) {
                 n->result = BOOT_CURRENT;
                 return set_status(c->st, n->kernel->kver, "installed");
@@ -384,12 +475,6 @@ static int run_node(const struct ctx *c, struct boot_node *n, const struct irnod
 }
 
 /* ------------------------------------------------------------ promotion */
-
-/* A kernel can be the default when its entry is installed. */
-static bool bootable(struct state *st, const char *kver) {
-        _cleanup_free_ char *mk = kernel_meta(kver, "boot-key"), *v = meta_get(st, mk);
-        return v != NULL;
-}
 
 static int legacy_links(const struct ctx *c, const char *def, const char *prev) {
         _cleanup_free_ char *ki = NULL, *ii = NULL, *ko = NULL, *io = NULL;

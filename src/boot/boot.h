@@ -38,6 +38,7 @@ enum boot_node_result {
         BOOT_INSTALLED,  /* (re)installed now */
         BOOT_HELD,       /* held back: a required node failed */
         BOOT_FAILED,     /* building or installing the entry failed */
+        BOOT_RETIRED,    /* its entry was removed to make room (esp-auto-gc) */
 };
 const char *boot_node_result_to_string(enum boot_node_result r);
 

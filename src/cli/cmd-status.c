@@ -144,6 +144,9 @@ static void print_boot(struct cli *c, struct state *st, const struct plan *p, co
                 if (bs && startswith(bs, "held: "))
                         printf("%s is held back: %s. Fix it and run 'distkernel sync' (or 'sync --force' to "
                                "install it anyway).\n", p->kernels[i]->kver, bs + 6);
+                else if (bs && startswith(bs, "removed: "))
+                        printf("%s: its boot entry was removed %s; 'distkernel sync --rebuild' brings it back.\n",
+                               p->kernels[i]->kver, bs + 9);
                 else if (bs && startswith(bs, "failed: "))
                         printf("%s: its boot entry failed: %s\n", p->kernels[i]->kver, bs + 8);
                 if (boot_pinned(st, p->kernels[i]->kver) && c->verbosity >= 0)
