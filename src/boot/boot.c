@@ -4,6 +4,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include "boot/boot.h"
+#include "boot/kernel-install.h"
 #include "boot/publish.h"
 #include "initramfs/external.h"
 #include "kernel/kver.h"
@@ -345,6 +346,16 @@ static int install_entry(const struct ctx *c, struct entry *e, const char *key) 
         const struct sign_key *sb = c->env->sbkey;
         int r = 0;
 
+        if (e->layout == LAYOUT_BLS && c->cfg->kernel_install) {
+                char *targets[4] = {};
+                for (size_t i = 0; i < e->n_targets && i < 3; i++)
+                        targets[i] = e->targets[i];
+                r = boot_kernel_install_add(c->root, c->st, c->env, e->k->kver, e->k->image, e->initrd, targets);
+                if (r < 0)
+                        return r;
+                _cleanup_free_ char *mk = kernel_meta(e->k->kver, "boot-key");
+                return mk ? state_meta_set(c->st, mk, key) : -ENOMEM;
+        }
         switch (e->layout) {
         case LAYOUT_UKI:
                 if (e->initrd_is_uki)

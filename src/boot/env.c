@@ -272,6 +272,13 @@ int boot_env_load(const struct root *root, const struct config *cfg, struct boot
                 r = find_stub(root, cfg, &e);
         if (r >= 0)
                 r = resolve_layout(root, cfg, &e);
+        if (r >= 0 && cfg->kernel_install && e.layout != LAYOUT_BLS)
+                r = log_error_errno(-EINVAL, "'%s': kernel-install = yes needs layout = bls (the layout is %s; "
+                                    "Debian 12's kernel-install 252 has no uki layout)", CONFIG_PATH,
+                                    boot_layout_to_string(e.layout));
+        if (r >= 0 && cfg->kernel_install && cfg->secureboot_key)
+                r = log_error_errno(-EINVAL, "'%s': kernel-install = yes cannot sign the kernel for Secure Boot; "
+                                    "use distkernel's own bls layout (kernel-install = no)", CONFIG_PATH);
         if (r >= 0 && e.layout == LAYOUT_UKI && !e.stub)
                 r = uki_find_stub(NULL, NULL, &e.stub);
         if (r >= 0 && (cfg->secureboot_key || cfg->secureboot_cert)) {
