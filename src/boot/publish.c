@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/statvfs.h>
@@ -184,8 +185,33 @@ void publish_unstage(struct publish_set *s) {
                 fs_tmp_done(&s->items[i].tmp);
 }
 
+/* Temps of ours that a killed run left beside target: ".#NAME.<16 hex>". */
+static void drop_stale_temps(const struct root *root, const char *target) {
+        _cleanup_free_ char *dir = path_dirname(target), *host = NULL;
+        const char *base = strrchr(target, '/');
+        DIR *d;
+        struct dirent *de;
+
+        if (!dir || !base || !(host = root_host_path(root, dir)) || !(d = opendir(host)))
+                return;
+        base++;
+        while ((de = readdir(d))) {
+                const char *n = de->d_name;
+                size_t bl = strlen(base);
+                if (strncmp(n, ".#", 2) == 0 && strncmp(n + 2, base, bl) == 0 && n[2 + bl] == '.' &&
+                    strlen(n + 3 + bl) == 16 && strspn(n + 3 + bl, "0123456789abcdef") == 16 &&
+                    unlinkat(dirfd(d), n, 0) == 0)
+                        log_info("removed '%s/%s', left by an interrupted run", dir, n);
+        }
+        closedir(d);
+}
+
 int publish_stage(const struct root *root, struct publish_set *s) {
-        int r = check_space(root, s);
+        int r;
+
+        for (size_t i = 0; i < s->n; i++)
+                drop_stale_temps(root, s->items[i].target);
+        r = check_space(root, s);
         for (size_t i = 0; r >= 0 && i < s->n; i++)
                 r = stage_one(root, &s->items[i]);
         return r;
