@@ -14,8 +14,18 @@ mkroot "$KVER_A"
 put_source dktest-2.0 >/dev/null
 dk 0 module add /usr/src/dktest-2.0
 
-step "sync: $KVER_A becomes the default"
+hook=$TEST_TMP/hook.sh
+cat >"$hook" <<HOOK
+#!/bin/sh
+echo "runs \$DISTKERNEL_DEFAULT \$DISTKERNEL_PREVIOUS_DEFAULT [\$DISTKERNEL_CHANGED] \$DISTKERNEL_LAYOUT" >>"$TEST_TMP/hook.log"
+HOOK
+chmod +x "$hook"
+mkdir -p "$ROOT/etc/distkernel"
+echo "bootloader-hook = $hook" >"$ROOT/etc/distkernel/distkernel.conf"
+
+step "sync: $KVER_A becomes the default, the bootloader hook runs"
 dk_timed 0 sync
+assert_eq "runs $KVER_A  [$KVER_A] legacy" "$(tail -n 1 "$TEST_TMP/hook.log")" "the hook's environment"
 assert_eq "vmlinuz-$KVER_A" "$(readlink "$ROOT/boot/vmlinuz")" "vmlinuz link"
 assert_eq "initrd.img-$KVER_A" "$(readlink "$ROOT/boot/initrd.img")" "initrd.img link"
 assert_absent "$ROOT/boot/vmlinuz.old"
@@ -30,6 +40,7 @@ assert_contains "$DK_ERR" "kernel $KVER_C is held back: dktest/2.0 failed to bui
 links >"$TEST_TMP/links-after"
 { snapshot "$ROOT/boot" "$ROOT/usr/lib/modules/$KVER_A" | grep -v -- "$KVER_C"; } >"$TEST_TMP/after"
 assert_same_snapshot "$TEST_TMP/links-before" "$TEST_TMP/links-after" "the default links"
+assert_eq 1 "$(wc -l <"$TEST_TMP/hook.log")" "hook runs (nothing changed for the boot loader)"
 assert_same_snapshot "$TEST_TMP/before" "$TEST_TMP/after" "the files of $KVER_A"
 dk 0 status
 assert_contains "$DK_OUT" "default kernel: $KVER_A" "status"
@@ -43,6 +54,7 @@ sed -i '/LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)/,/#endif/d' "$ROOT/usr/s
 dk_timed 0 sync
 assert_installed "$KVER_C" dktest_core 2.0
 assert_contains "$DK_OUT" "default kernel: $KVER_C, fallback: $KVER_A" "sync output"
+assert_eq "runs $KVER_C $KVER_A [$KVER_C] legacy" "$(tail -n 1 "$TEST_TMP/hook.log")" "the hook after the promotion"
 assert_eq "vmlinuz-$KVER_C" "$(readlink "$ROOT/boot/vmlinuz")" "vmlinuz link"
 assert_eq "initrd.img-$KVER_C" "$(readlink "$ROOT/boot/initrd.img")" "initrd.img link"
 assert_eq "vmlinuz-$KVER_A" "$(readlink "$ROOT/boot/vmlinuz.old")" "vmlinuz.old link"
