@@ -239,7 +239,11 @@ int irnode_commit(struct irnode *n, const struct root *root, struct state *st) {
         if (fd < 0 || fstat(fd, &stt) < 0 || stt.st_size == 0)
                 return log_error_errno(-EBADMSG, "'%s': the generator wrote no image", n->tmp);
         n->uefi = external_is_pe(root->fd, n->tmp);
-        r = hash_fd(fd, f.sha256);
+        /* an initramfs may hold secrets (keys, host configuration): 0600,
+         * whatever the generator's umask was */
+        r = fchmod(fd, 0600) < 0 ? -errno : 0;
+        if (r >= 0)
+                r = hash_fd(fd, f.sha256);
         if (r >= 0 && (fs_fault("fsync") < 0 || fsync(fd) < 0))
                 r = -EIO;
         if (r >= 0)
