@@ -62,15 +62,6 @@ static const uint8_t idc_prefix[] = {
 #define SHA256_LEN 32
 _Static_assert(sizeof idc_prefix + SHA256_LEN == 2 + 0x68, "SpcIndirectDataContent length");
 
-static int _printf_(2, 3) bad(const char *name, const char *fmt, ...) {
-        char msg[512];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        return log_error_errno(-EBADMSG, "'%s': %s", name, msg);
-}
 
 /* Reports the OpenSSL error that made what fail, returns -EIO. */
 static int openssl_failed(const char *name, const char *what) {
@@ -130,13 +121,13 @@ static int check_sections(struct layout *l) {
                         if (*c <= ' ' || *c >= 0x7f)
                                 *c = '?';
                 if ((uint64_t) s->pointer_to_raw_data + s->size_of_raw_data > l->data_end)
-                        return bad(l->name, "section '%s' data overlaps the certificate table", pn);
+                        return pe_malformed(l->name, "section '%s' data overlaps the certificate table", pn);
                 if (s->pointer_to_raw_data < l->pe.size_of_headers)
-                        return bad(l->name, "section '%s' data overlaps the headers", pn);
+                        return pe_malformed(l->name, "section '%s' data overlaps the headers", pn);
                 l->hashed += s->size_of_raw_data;
         }
         if (l->hashed > l->image_end)
-                return bad(l->name, "sections overlap: %llu bytes of headers and section data in a %llu-byte image",
+                return pe_malformed(l->name, "sections overlap: %llu bytes of headers and section data in a %llu-byte image",
                            (unsigned long long) l->hashed, (unsigned long long) l->image_end);
         return 0;
 }
@@ -152,18 +143,18 @@ static int layout_load(int fd, const char *name, bool pad, struct layout *l) {
         if (r < 0)
                 return r;
         if (l->pe.n_data_dirs <= PE_DIR_SECURITY)
-                return bad(name, "no certificate table entry in the data directory (%u entries)", l->pe.n_data_dirs);
+                return pe_malformed(name, "no certificate table entry in the data directory (%u entries)", l->pe.n_data_dirs);
         l->checksum_off = (uint64_t) l->pe.opt_offset + PE_OPT_CHECKSUM;
         l->certdir_off = pe_data_dir_offset(&l->pe, PE_DIR_SECURITY);
         if (l->pe.size_of_headers < l->certdir_off + 8 || l->pe.size_of_headers > l->pe.file_size)
-                return bad(name, "SizeOfHeaders 0x%x does not cover the optional header or is past the end of the file",
+                return pe_malformed(name, "SizeOfHeaders 0x%x does not cover the optional header or is past the end of the file",
                            l->pe.size_of_headers);
         dir = &l->pe.data_dirs[PE_DIR_SECURITY];
         l->data_end = l->pe.file_size;
         if (dir->size > 0) {
                 if (dir->virtual_address < l->pe.size_of_headers ||
                     (uint64_t) dir->virtual_address + dir->size != l->pe.file_size)
-                        return bad(name, "the certificate table (0x%x bytes at 0x%x) is not at the end of the file",
+                        return pe_malformed(name, "the certificate table (0x%x bytes at 0x%x) is not at the end of the file",
                                    dir->size, dir->virtual_address);
                 l->table_off = dir->virtual_address;
                 l->table_size = dir->size;

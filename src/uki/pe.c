@@ -6,8 +6,7 @@
 #include "uki/pe.h"
 #include "util/log.h"
 
-/* Reports a malformed image: "'NAME': WHAT", returns -EBADMSG. */
-static int _printf_(2, 3) bad(const char *name, const char *fmt, ...) {
+int pe_malformed(const char *name, const char *fmt, ...) {
         char msg[512];
         va_list ap;
 
@@ -38,17 +37,17 @@ static bool fits(uint64_t size, uint64_t off, uint64_t len) {
 
 static int parse_dos(const uint8_t *d, size_t size, const char *name, struct pe_image *pe) {
         if (size < 0x40)
-                return bad(name, "file too short for a DOS header (%zu bytes)", size);
+                return pe_malformed(name, "file too short for a DOS header (%zu bytes)", size);
         if (d[0] != 'M' || d[1] != 'Z')
-                return bad(name, "no MZ signature, not a PE image");
+                return pe_malformed(name, "no MZ signature, not a PE image");
         pe->pe_offset = pe_get32(d + 0x3c);
         if (pe->pe_offset > PE_MAX_PE_OFFSET)
-                return bad(name, "PE header offset 0x%x is beyond the limit of 0x%x", pe->pe_offset,
+                return pe_malformed(name, "PE header offset 0x%x is beyond the limit of 0x%x", pe->pe_offset,
                            PE_MAX_PE_OFFSET);
         if (!fits(size, pe->pe_offset, PE_COFF_HEADER_SIZE))
-                return bad(name, "PE header extends past the end of the file");
+                return pe_malformed(name, "PE header extends past the end of the file");
         if (memcmp(d + pe->pe_offset, "PE\0\0", 4) != 0)
-                return bad(name, "no PE signature at offset 0x%x", pe->pe_offset);
+                return pe_malformed(name, "no PE signature at offset 0x%x", pe->pe_offset);
         return 0;
 }
 
@@ -62,12 +61,12 @@ static int parse_coff(const uint8_t *d, size_t size, const char *name, struct pe
         pe->size_of_optional_header = pe_get16(h + 16);
         pe->characteristics = pe_get16(h + 18);
         if (pe->n_sections == 0 || pe->n_sections > PE_MAX_SECTIONS)
-                return bad(name, "%u sections, expected 1 to %u", pe->n_sections, PE_MAX_SECTIONS);
+                return pe_malformed(name, "%u sections, expected 1 to %u", pe->n_sections, PE_MAX_SECTIONS);
         pe->opt_offset = pe->pe_offset + PE_COFF_HEADER_SIZE;
         if (pe->size_of_optional_header < 2)
-                return bad(name, "optional header too short (%u bytes)", pe->size_of_optional_header);
+                return pe_malformed(name, "optional header too short (%u bytes)", pe->size_of_optional_header);
         if (!fits(size, pe->opt_offset, pe->size_of_optional_header))
-                return bad(name, "optional header extends past the end of the file");
+                return pe_malformed(name, "optional header extends past the end of the file");
         return 0;
 }
 
@@ -77,10 +76,10 @@ static int parse_optional(const uint8_t *d, const char *name, struct pe_image *p
 
         pe->magic = pe_get16(o);
         if (pe->magic != PE_MAGIC_PE32PLUS && pe->magic != PE_MAGIC_PE32)
-                return bad(name, "unknown optional header magic 0x%04x", pe->magic);
+                return pe_malformed(name, "unknown optional header magic 0x%04x", pe->magic);
         fixed = pe->magic == PE_MAGIC_PE32PLUS ? 112 : 96;
         if (pe->size_of_optional_header < fixed)
-                return bad(name, "optional header too short (%u bytes, need %u)",
+                return pe_malformed(name, "optional header too short (%u bytes, need %u)",
                            pe->size_of_optional_header, fixed);
         pe->size_of_initialized_data = pe_get32(o + PE_OPT_SIZE_OF_INITIALIZED_DATA);
         pe->image_base = pe->magic == PE_MAGIC_PE32PLUS ? (uint64_t) pe_get32(o + 24) | (uint64_t) pe_get32(o + 28) << 32
@@ -94,7 +93,7 @@ static int parse_optional(const uint8_t *d, const char *name, struct pe_image *p
         pe->subsystem = pe_get16(o + 68);
         n_dirs = pe_get32(o + fixed - 4);
         if ((uint64_t) fixed + 8 * (uint64_t) n_dirs > pe->size_of_optional_header)
-                return bad(name, "%u data directories do not fit in the optional header", n_dirs);
+                return pe_malformed(name, "%u data directories do not fit in the optional header", n_dirs);
         pe->n_data_dirs = n_dirs < PE_MAX_DATA_DIRS ? n_dirs : PE_MAX_DATA_DIRS;
         pe->data_dirs_offset = pe->opt_offset + fixed;
         for (uint32_t i = 0; i < pe->n_data_dirs; i++)
@@ -116,9 +115,9 @@ static int parse_section(const uint8_t *h, const char *name, struct pe_image *pe
         s->pointer_to_raw_data = pe_get32(h + 20);
         s->characteristics = pe_get32(h + 36);
         if (s->size_of_raw_data > 0 && !fits(pe->file_size, s->pointer_to_raw_data, s->size_of_raw_data))
-                return bad(name, "section '%s' data extends past the end of the file", printable_name(s->name, pn));
+                return pe_malformed(name, "section '%s' data extends past the end of the file", printable_name(s->name, pn));
         if ((uint64_t) s->virtual_address + s->virtual_size > UINT32_MAX)
-                return bad(name, "section '%s' extends past the 4 GiB address space", printable_name(s->name, pn));
+                return pe_malformed(name, "section '%s' extends past the 4 GiB address space", printable_name(s->name, pn));
         return 0;
 }
 
@@ -127,7 +126,7 @@ static int parse_sections(const uint8_t *d, size_t size, const char *name, struc
 
         pe->section_table_offset = pe->opt_offset + pe->size_of_optional_header;
         if (!fits(size, pe->section_table_offset, (uint64_t) PE_SECTION_HEADER_SIZE * pe->n_sections))
-                return bad(name, "section table extends past the end of the file");
+                return pe_malformed(name, "section table extends past the end of the file");
         /* Room for PE_MAX_SECTIONS, so that a builder can append in place. */
         pe->sections = calloc(PE_MAX_SECTIONS, sizeof(struct pe_section));
         if (!pe->sections)

@@ -104,6 +104,8 @@ void pe_image_done(struct pe_image *pe);
  * table must lie within data. Section raw data must lie within file_size.
  * name is used in messages. -EBADMSG on malformed input, -ENOMEM. */
 int pe_parse(const void *data, size_t size, uint64_t file_size, const char *name, struct pe_image *ret);
+/* Reports a malformed image, "'NAME': WHAT", and returns -EBADMSG. */
+int pe_malformed(const char *name, const char *fmt, ...) _printf_(2, 3);
 /* Reads and parses the headers of an open file (pread, the offset is unchanged). */
 int pe_load_fd(int fd, const char *name, struct pe_image *ret);
 

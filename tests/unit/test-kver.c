@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include "test.h"
+#include "logcapture.h"
 #include "kernel/kernel.h"
 #include "kernel/kver.h"
 #include "util/log.h"
@@ -13,19 +14,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static struct strbuf logs = STRBUF_INIT;
-
-static void capture(_unused_ void *userdata, enum log_level level, const char *msg) {
-        strbuf_printf(&logs, "%d %s\n", (int) level, msg);
-}
-
-static void logs_reset(void) {
-        strbuf_done(&logs);
-        log_set_sink(capture, NULL);
-        log_set_max_level(LOG_DEBUG);
-}
-
-static bool logged(const char *s) { return logs.buf && strstr(logs.buf, s); }
 
 static int mkdirs(const char *path) {
         _cleanup_free_ char *p = strdup(path);

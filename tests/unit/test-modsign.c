@@ -11,6 +11,7 @@
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include "test.h"
+#include "logcapture.h"
 #include "tmproot.h"
 #include "kernel/kernel.h"
 #include "sign/modsign.h"
@@ -21,19 +22,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static struct strbuf logs = STRBUF_INIT;
-
-static void capture(_unused_ void *userdata, enum log_level level, const char *msg) {
-        strbuf_printf(&logs, "%d %s\n", (int) level, msg);
-}
-
-static void logs_reset(void) {
-        strbuf_done(&logs);
-        log_set_sink(capture, NULL);
-        log_set_max_level(LOG_DEBUG);
-}
-
-static bool logged(const char *s) { return logs.buf && strstr(logs.buf, s); }
 
 static struct {
         bool ready, skip;

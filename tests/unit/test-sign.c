@@ -11,6 +11,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 #include "test.h"
+#include "logcapture.h"
 #include "uki-fixture.h"
 #include "sign/authenticode.h"
 #include "sign/key.h"
@@ -23,18 +24,7 @@
 
 #define REAL_STUB "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
 
-static char last_msg[1024];
 
-static void capture(void *userdata, enum log_level level, const char *msg) {
-        if (level == LOG_ERR)
-                snprintf(last_msg, sizeof last_msg, "%s", msg);
-}
-
-__attribute__((constructor)) static void setup_log(void) {
-        log_set_sink(capture, NULL);
-}
-
-#define ASSERT_MSG(s) do { if (!strstr(last_msg, (s))) FAIL_AT("message \"%s\" lacks \"%s\"", last_msg, (s)); } while (0)
 
 /* ------------------------------------------------------------------- keys */
 

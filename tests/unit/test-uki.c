@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "test.h"
+#include "logcapture.h"
 #include "uki-fixture.h"
 #include "uki/pe-builder.h"
 #include "uki/uki.h"
@@ -19,16 +20,6 @@
 
 #define REAL_STUB "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
 
-static char last_msg[1024];
-
-static void capture(void *userdata, enum log_level level, const char *msg) {
-        if (level == LOG_ERR)
-                snprintf(last_msg, sizeof last_msg, "%s", msg);
-}
-
-__attribute__((constructor)) static void setup_log(void) {
-        log_set_sink(capture, NULL);
-}
 
 /* --------------------------------------------------------------- the reader */
 
