@@ -79,6 +79,19 @@ addkernel() {
         need_kernel "$1"
         "$FIXTURES/addkernel.sh" "$ROOT" "$1" || fail "addkernel.sh $ROOT $1"
 }
+# add_older_kernel KVER FROM: install kernel FROM's files again under the
+# version KVER (an extra, older kernel where the cache has only three); its
+# modules are hard links to FROM's, with depmod indexes of its own.
+add_older_kernel() {
+        local new=$1 from=$2 f
+        cp -al "$ROOT/usr/lib/modules/$from" "$ROOT/usr/lib/modules/$new"
+        rm -f "$ROOT/usr/lib/modules/$new"/modules.*
+        cp -a "$ROOT/usr/lib/modules/$from"/modules.{order,builtin,builtin.modinfo} "$ROOT/usr/lib/modules/$new/"
+        depmod -b "$ROOT" "$new" || fail "depmod for $new"
+        for f in vmlinuz config System.map; do
+                cp "$ROOT/boot/$f-$from" "$ROOT/boot/$f-$new"
+        done
+}
 # put_source DIR: copy a package source directory into $ROOT/usr/src/
 # (tests/data/NAME-VERSION when DIR has no slash) and print its path as seen
 # from inside the root (/usr/src/NAME-VERSION).

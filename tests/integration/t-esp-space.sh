@@ -13,11 +13,7 @@
 need_kernel "$KVER_A" "$KVER_B" "$KVER_C"
 old=6.1.0-1-amd64
 mkroot "$KVER_A"
-cp -al "$ROOT/usr/lib/modules/$KVER_A" "$ROOT/usr/lib/modules/$old"
-rm -f "$ROOT/usr/lib/modules/$old"/modules.*
-cp -a "$ROOT/usr/lib/modules/$KVER_A"/modules.{order,builtin,builtin.modinfo} "$ROOT/usr/lib/modules/$old/"
-depmod -b "$ROOT" "$old"
-for f in vmlinuz config System.map; do cp "$ROOT/boot/$f-$KVER_A" "$ROOT/boot/$f-$old"; done
+add_older_kernel "$old" "$KVER_A"
 addkernel "$KVER_B"
 mkdir -p "$ROOT/efi/EFI/Linux" "$ROOT/etc/kernel" "$ROOT/etc/distkernel"
 echo esp >"$ROOT/etc/kernel/entry-token"

@@ -13,11 +13,7 @@ need_kernel "$KVER_A" "$KVER_B" "$KVER_C"
 old=6.1.0-1-amd64
 mkroot "$KVER_A"
 step "a fourth, older kernel: $KVER_A's files under the version $old"
-cp -al "$ROOT/usr/lib/modules/$KVER_A" "$ROOT/usr/lib/modules/$old"
-rm -f "$ROOT/usr/lib/modules/$old"/modules.*
-cp -a "$ROOT/usr/lib/modules/$KVER_A"/modules.{order,builtin,builtin.modinfo} "$ROOT/usr/lib/modules/$old/"
-depmod -b "$ROOT" "$old"
-for f in vmlinuz config System.map; do cp "$ROOT/boot/$f-$KVER_A" "$ROOT/boot/$f-$old"; done
+add_older_kernel "$old" "$KVER_A"
 mkdir -p "$ROOT/efi/EFI" "$ROOT/etc/distkernel" "$ROOT/etc/kernel"
 echo dktest >"$ROOT/etc/kernel/entry-token"
 echo "root=LABEL=test ro" >"$ROOT/etc/kernel/cmdline"
