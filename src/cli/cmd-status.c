@@ -41,6 +41,9 @@ static size_t kernel_cells(const struct plan *p, const struct kernel *k, struct 
         return n;
 }
 
+/* The kernel command line (a dracut UEFI executable's input). */
+static const char *status_cmdline;
+
 /* The initramfs of a kernel as status shows it: generator, size, state. */
 struct irstatus {
         const char *generator, *state;
@@ -49,7 +52,7 @@ struct irstatus {
 
 static struct irstatus ir_status(struct cli *c, struct state *st, const struct plan *p,
                                  const struct config *cfg, struct kernel *k) {
-        struct irnode n = { .kernel = k, .cfg = cfg };
+        struct irnode n = { .kernel = k, .cfg = cfg, .cmdline = status_cmdline };
         struct irstatus s = { initramfs_generator_to_string(cfg->initramfs), "none", -1 };
         struct stat stt;
         int r;
@@ -246,8 +249,10 @@ int cmd_status(struct cli *c, int argc, char **argv) {
         if (config_load(&c->root, &cfg) < 0)
                 return EXIT_FAIL;
         /* the layout decides where the initramfs lives */
-        if (boot_env_load(&c->root, &cfg, &env) >= 0)
+        if (boot_env_load(&c->root, &cfg, &env) >= 0) {
                 cfg.layout = env.layout;
+                status_cmdline = env.cmdline;
+        }
         r = cli_state_open(c, false, &st);
         if (r < 0)
                 return EXIT_FAIL;

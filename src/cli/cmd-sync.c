@@ -190,6 +190,7 @@ static int run_sync(struct cli *c, struct sync_options *o, const struct boot_opt
         if (boot_env_load(&c->root, &cfg, &env) < 0)
                 return cli_error(EXIT_FAIL, "sync: %s", log_last_error());
         cfg.layout = env.layout;
+        o->cmdline = env.cmdline;
         if (bo->uki_only && env.layout != LAYOUT_UKI)
                 return cli_error(EXIT_FAIL, "uki: the layout is %s, not uki (set 'layout = uki' in '%s')",
                                  boot_layout_to_string(env.layout), CONFIG_PATH);

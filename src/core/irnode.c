@@ -119,6 +119,9 @@ int irnode_prepare(struct irnode *n, const struct root *root, struct state *st, 
                 hasher_add_str(h, *m);
         hasher_add_str(h, n->kernel->kver);
         add_stat(h, root->fd, n->kernel->image);
+        /* dracut's uefi=yes output embeds the command line */
+        if (c->initramfs == INITRAMFS_DRACUT && external_dracut_wants_uefi(root))
+                hasher_add_str(h, strempty(n->cmdline));
         if (c->initramfs == INITRAMFS_BUILTIN) {
                 _cleanup_free_ char *init = irnode_init_binary();
                 if (!init)
@@ -177,6 +180,7 @@ static int generate_external(const struct irnode *n, const struct root *root, in
                         return log_error_errno(-ENOENT, "dracut.conf asks for uefi=yes but no EFI stub is installed "
                                                "(install systemd-boot-efi)");
                 req.uefi_stub = stub;
+                req.uefi_cmdline = n->cmdline;
         }
         return external_generate(&req);
 }

@@ -21,6 +21,7 @@ struct irnode {
         char *log;          /* root-relative log */
         char **modules;     /* modules of the carried packages installed for this kernel */
         bool force;
+        const char *cmdline; /* the kernel command line, which a UEFI executable embeds (NULL: none) */
         bool uefi;          /* the generator produced a UEFI executable (dracut uefi=yes) */
         enum { IR_SKIPPED, IR_CURRENT, IR_BUILT, IR_FAILED } result;
         char *message;

@@ -231,7 +231,8 @@ static int add_ir_job(struct run *r, struct kjob *kj, size_t k, size_t depmod_id
         if (!r->ir || r->cfg->initramfs == INITRAMFS_NONE)
                 return 0;
         kj->ir = &r->ir[k];
-        *kj->ir = (struct irnode) { .kernel = kj->kernel, .cfg = r->cfg, .force = r->o->force_initramfs };
+        *kj->ir = (struct irnode) { .kernel = kj->kernel, .cfg = r->cfg, .force = r->o->force_initramfs,
+                                    .cmdline = r->o->cmdline };
         u = (*uds)[(*n_uds)++] = ud_new(r, NULL, kj);
         if (!u)
                 return -ENOMEM;

@@ -20,6 +20,7 @@ struct sync_options {
         const struct config *cfg; /* NULL: defaults */
         bool force_initramfs; /* regenerate the initramfs of the selected kernels */
         bool modules_only;   /* skip the initramfs stage */
+        const char *cmdline; /* kernel command line (for generators that embed it), or NULL */
         /* progress callback: a pair started (done == false) or finished */
         void (*progress)(void *userdata, const struct pair *p, bool done);
         void (*ir_progress)(void *userdata, const struct irnode *n, bool done);

@@ -97,6 +97,11 @@ static int dracut(const struct external_request *req, const char *out) {
         if (req->uefi_stub) {
                 argv[n++] = "--uefi-stub";
                 argv[n++] = req->uefi_stub;
+                if (req->uefi_cmdline) {
+                        /* the root's command line, not the host's /etc/kernel/cmdline */
+                        argv[n++] = "--kernel-cmdline";
+                        argv[n++] = req->uefi_cmdline;
+                }
         }
         argv[n++] = out;
         argv[n] = NULL;

@@ -23,6 +23,7 @@ struct external_request {
         const char *output;     /* root-relative file to write (a temp; the caller renames it) */
         int log_fd;             /* the tool's output */
         const char *uefi_stub;  /* host path of the EFI stub, for dracut's uefi=yes */
+        const char *uefi_cmdline; /* the command line its UEFI executable embeds, or NULL */
 };
 
 /* Runs the generator and waits for it. Meant to run in a child process of its
