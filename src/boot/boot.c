@@ -6,6 +6,7 @@
 #include "boot/boot.h"
 #include "boot/kernel-install.h"
 #include "boot/publish.h"
+#include "core/irnode.h"
 #include "initramfs/external.h"
 #include "kernel/kver.h"
 #include "modpkg/install.h"
@@ -556,6 +557,33 @@ static int promote(const struct ctx *c, struct boot_report *rep) {
         return r;
 }
 
+/* Entries and initramfs images of kernels that are no longer registered (the
+ * package manager removed the kernel): removed, so they never boot a kernel
+ * whose modules are gone. */
+static int drop_orphans(const struct ctx *c) {
+        _cleanup_strv_free_ char **kvers = NULL, **orphans = NULL;
+        static const char *const owners[] = { BOOT_OWNER, INITRAMFS_OWNER };
+        int r = state_kernel_list(c->st, &kvers, NULL);
+
+        for (size_t o = 0; r >= 0 && o < ELEMENTSOF(owners); o++) {
+                struct state_file *f = NULL;
+                size_t nf = 0;
+                r = state_file_list(c->st, NULL, owners[o], NULL, &f, &nf);
+                for (size_t i = 0; r >= 0 && i < nf; i++)
+                        if (!strv_contains(kvers, f[i].kver) && !strv_contains(orphans, f[i].kver))
+                                r = strv_push(&orphans, f[i].kver);
+                state_file_list_free(f, nf);
+        }
+        STRV_FOREACH(kv, orphans) {
+                uint64_t freed = 0;
+                if (r < 0)
+                        break;
+                log_info("kernel %s is gone, removing its boot entry and initramfs", *kv);
+                r = boot_remove_kernel_files(c->root, c->st, *kv, &freed);
+        }
+        return r;
+}
+
 int boot_run(const struct root *root, struct state *st, const struct config *cfg, const struct boot_env *env,
              const struct plan *p, const struct sync_result *res, const struct boot_options *o,
              struct boot_report *ret) {
@@ -584,6 +612,8 @@ int boot_run(const struct root *root, struct state *st, const struct config *cfg
                                 r = strv_push(&rep.changed_kvers, n->kernel->kver);
                 }
         }
+        if (r >= 0)
+                r = drop_orphans(&c);
         if (r >= 0)
                 r = promote(&c, &rep);
         if (r < 0) {

@@ -104,6 +104,8 @@ int boot_kernel_install_add(const struct root *root, struct state *st, const str
             strv_pushf(&envp, "KERNEL_INSTALL_LAYOUT=bls") < 0 ||
             strv_pushf(&envp, "KERNEL_INSTALL_INITRD_GENERATOR=none") < 0 ||
             strv_pushf(&envp, "KERNEL_INSTALL_UKI_GENERATOR=none") < 0 ||
+            /* our own kernel-install plugin must not call us back */
+            strv_pushf(&envp, "DISTKERNEL_KERNEL_INSTALL=1") < 0 ||
             (env->machine_id && strv_pushf(&envp, "MACHINE_ID=%s", env->machine_id) < 0))
                 return -ENOMEM;
         log_fd = fs_open(root->fd, log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);

@@ -246,6 +246,26 @@ int publish_commit(const struct root *root, struct state *st, struct publish_set
         return state_commit(st);
 }
 
+int publish_host_file(const struct root *root, const char *host_src, const char *target, mode_t mode) {
+        _cleanup_fs_tmp_ struct fs_tmp t = FS_TMP_INIT;
+        _cleanup_hasher_ struct hasher *h = hasher_new();
+        _cleanup_close_ int in = open(host_src, O_RDONLY | O_CLOEXEC);
+        int r;
+
+        if (in < 0)
+                return log_error_errno(-errno, "'%s': cannot open: %m", host_src);
+        if (!h)
+                return -ENOMEM;
+        r = fs_mkdir_parent(root->fd, target, 0755);
+        if (r >= 0)
+                r = fs_tmp_open(root->fd, target, mode, &t);
+        if (r >= 0)
+                r = copy_hashing(in, t.fd, h, host_src);
+        if (r >= 0)
+                r = fs_tmp_commit(&t);
+        return r < 0 ? log_error_errno(r, "'%s': cannot install: %s", target, strerror(-r)) : 0;
+}
+
 int publish_symlink(const struct root *root, const char *link, const char *target) {
         _cleanup_free_ char *cur = NULL, *dir = path_dirname(link), *tmp = NULL;
         _cleanup_close_ int dfd = -EBADF;

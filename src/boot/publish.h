@@ -42,6 +42,10 @@ void publish_unstage(struct publish_set *s);
 int publish_commit(const struct root *root, struct state *st, struct publish_set *s, const char *kver,
                    const char *owner, const char *version);
 
+/* Copies a file from the host (outside the root) to the root-relative target,
+ * atomically (temp, fsync, rename); not recorded in the state. */
+int publish_host_file(const struct root *root, const char *host_src, const char *target, mode_t mode);
+
 /* Points the symlink link (root-relative) at target (a relative path written as
  * is), atomically; target NULL removes the link (never a regular file). */
 int publish_symlink(const struct root *root, const char *link, const char *target);

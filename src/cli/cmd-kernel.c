@@ -89,7 +89,10 @@ static int kernel_remove(struct cli *c, const char *kver) {
         if (cli_state_open(c, false, &st) < 0)
                 return EXIT_FAIL;
         r = kernel_load(&c->root, kver, &k);
-        r = sync_forget_kernel(&c->root, st, kver, r >= 0);
+        uint64_t freed = 0;
+        r = boot_remove_kernel_files(&c->root, st, kver, &freed);
+        if (r >= 0)
+                r = sync_forget_kernel(&c->root, st, kver, k != NULL);
         if (r < 0)
                 return cli_error(EXIT_FAIL, "kernel remove: '%s': %s", kver,
                                  *log_last_error() ? log_last_error() : strerror(-r));

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/utsname.h>
 #include "cli/cli.h"
@@ -205,6 +206,50 @@ static int module_log(struct cli *c, const char *name, const char *kver) {
         return EXIT_OK;
 }
 
+/* Registers every ROOT/usr/src/\*\/dkms.conf package that is not registered
+ * and removes registered packages whose sources are gone: what the package
+ * manager hooks run when packages arrive or leave. A package that does not
+ * validate is reported and skipped; the others go on. */
+static int module_scan(struct cli *c) {
+        _cleanup_free_ char *src = root_host_path(&c->root, "/usr/src");
+        _cleanup_strv_free_ char **gone = NULL, **known = NULL;
+        _cleanup_state_ struct state *st = NULL;
+        struct state_package *l = NULL;
+        struct dirent *de;
+        DIR *d;
+        size_t n = 0;
+        int status = EXIT_OK;
+
+        if (!src || cli_state_open(c, false, &st) < 0 || state_package_list(st, &l, &n) < 0)
+                return EXIT_FAIL;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *conf = path_join(l[i].path, "dkms.conf");
+                if (conf && !fs_exists(c->root.fd, conf))
+                        (void) strv_pushf(&gone, "%s/%s", l[i].name, l[i].version);
+                (void) strv_push(&known, l[i].path);
+        }
+        state_package_list_free(l, n);
+        st = state_close(st);
+        STRV_FOREACH(g, gone)
+                if (module_remove(c, *g) != EXIT_OK)
+                        status = EXIT_FAIL;
+        d = opendir(src);
+        while (d && (de = readdir(d))) {
+                _cleanup_free_ char *rel = NULL, *conf = NULL;
+                if (de->d_name[0] == '.')
+                        continue;
+                rel = strdup_printf("/usr/src/%s", de->d_name);
+                conf = rel ? path_join(rel, "dkms.conf") : NULL;
+                if (!conf || !fs_exists(c->root.fd, conf) || strv_contains(known, rel))
+                        continue;
+                if (module_add(c, rel) != EXIT_OK)
+                        status = EXIT_FAIL;
+        }
+        if (d)
+                closedir(d);
+        return status;
+}
+
 int cmd_module(struct cli *c, int argc, char **argv) {
         if (argc < 2)
                 return cli_usage("module: missing subcommand (list, add, remove, log)");
@@ -216,5 +261,7 @@ int cmd_module(struct cli *c, int argc, char **argv) {
                 return module_remove(c, argv[2]);
         if (streq(argv[1], "log") && argc == 4)
                 return module_log(c, argv[2], argv[3]);
-        return cli_usage("module: usage: module list | add PATH | remove NAME[/VERSION] | log NAME KVER");
+        if (streq(argv[1], "scan") && argc == 2)
+                return module_scan(c);
+        return cli_usage("module: usage: module list | add PATH | remove NAME[/VERSION] | log NAME KVER | scan");
 }

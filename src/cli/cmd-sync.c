@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <getopt.h>
 #include <time.h>
+#include <unistd.h>
 #include "boot/boot.h"
+#include "boot/publish.h"
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/sync.h"
@@ -240,6 +242,46 @@ int cmd_uki(struct cli *c, int argc, char **argv) {
                 return cli_error(EXIT_USAGE, "uki: '%s' is not a valid kernel version", argv[1]);
         o.kernel = argv[1];
         return run_sync(c, &o, &(struct boot_options) { .only = argv[1], .rebuild = true, .uki_only = true });
+}
+
+/* installkernel VERSION IMAGE [SYSTEM.MAP [DIR]], as the kernel's `make install`
+ * calls it: the image (and System.map, and the build's .config when make runs
+ * in the build tree) go to ROOT/usr/lib/modules/VERSION/, then a full sync. DIR
+ * (the traditional /boot) is not used: the layout decides where entries go. */
+int cmd_installkernel(struct cli *c, int argc, char **argv) {
+        struct progress pr = { .cli = c };
+        struct sync_options o = { .progress = progress, .ir_progress = ir_progress, .userdata = &pr };
+        _cleanup_free_ char *dir = NULL, *image = NULL, *map = NULL, *config = NULL;
+        _cleanup_state_ struct state *st = NULL;
+        const char *kver;
+        int r;
+
+        if (argc < 3 || argc > 5)
+                return cli_usage("installkernel: usage: installkernel VERSION IMAGE [SYSTEM.MAP [DIR]]");
+        kver = argv[1];
+        if (!kver_is_valid(kver))
+                return cli_error(EXIT_USAGE, "installkernel: '%s' is not a valid kernel version", kver);
+        dir = strdup_printf("/usr/lib/modules/%s", kver);
+        image = dir ? path_join(dir, "vmlinuz") : NULL;
+        map = dir ? path_join(dir, "System.map") : NULL;
+        config = dir ? path_join(dir, "config") : NULL;
+        if (!image || !map || !config)
+                return EXIT_FAIL;
+        r = publish_host_file(&c->root, argv[2], image, 0644);
+        if (r >= 0 && argc >= 4 && *argv[3])
+                r = publish_host_file(&c->root, argv[3], map, 0644);
+        if (r >= 0 && access(".config", R_OK) == 0)
+                r = publish_host_file(&c->root, ".config", config, 0644);
+        if (r < 0)
+                return cli_error(EXIT_FAIL, "installkernel: %s", log_last_error());
+        if (c->verbosity >= 0)
+                printf("installed kernel %s as %s\n", kver, image);
+        /* a kernel that was removed from distkernel before comes back */
+        if (cli_state_open(c, false, &st) < 0)
+                return EXIT_FAIL;
+        (void) state_kernel_set_ignored(st, kver, false);
+        st = state_close(st);
+        return run_sync(c, &o, &(struct boot_options) {});
 }
 
 int cmd_sync(struct cli *c, int argc, char **argv) {

@@ -25,6 +25,7 @@ static void help(void) {
                "  module add PATH              register a dkms.conf package directory\n"
                "  module remove NAME[/VERSION] uninstall a package from every kernel\n"
                "  module log NAME KVER         show the build log of a package for a kernel\n"
+               "  module scan                  add new /usr/src/*/dkms.conf packages, remove vanished ones\n"
                "\n"
                "Options:\n"
                "  --root DIR    operate on the system below DIR (default /)\n"
@@ -58,8 +59,20 @@ int main(int argc, char **argv) {
                 {}
         };
         struct cli c = { .root = { .fd = -EBADF } };
-        const char *root = "/";
+        const char *root = "/", *self = strrchr(argv[0], '/');
         int o, r, status;
+
+        /* make install runs "installkernel VERSION IMAGE [SYSTEM.MAP [DIR]]" */
+        if (streq(self ? self + 1 : argv[0], "installkernel")) {
+                log_set_sink((log_fn_t) cli_log_sink, NULL);
+                root = getenv("DISTKERNEL_ROOT") ? getenv("DISTKERNEL_ROOT") : "/";
+                r = root_open(root, &c.root);
+                if (r < 0)
+                        return cli_error(EXIT_FAIL, "'%s': cannot open the root: %s", root, strerror(-r));
+                status = cmd_installkernel(&c, argc, argv);
+                root_done(&c.root);
+                return cli_close_stdout(status);
+        }
 
         while ((o = getopt_long(argc, argv, "+j:vqh", opts, NULL)) >= 0) {
                 switch (o) {
