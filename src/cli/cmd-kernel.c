@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <getopt.h>
+#include <unistd.h>
 #include "boot/boot.h"
+#include "core/config.h"
+#include "core/plan.h"
+#include "kernel/kbuild.h"
+#include "util/spawn.h"
 #include "cli/cli.h"
 #include "core/state.h"
 #include "core/sync.h"
@@ -122,6 +129,125 @@ static int kernel_pin(struct cli *c, const char *kver, bool pin) {
         return EXIT_OK;
 }
 
+static void kbuild_progress(void *userdata, const char *step) {
+        struct cli *c = userdata;
+        if (c->verbosity >= 0 && !c->json) {
+                printf("kernel build: %s\n", step);
+                fflush(stdout);
+        }
+}
+
+/* The base config: --config, else kernel-config, else the newest installed
+ * kernel's, else the running kernel's /proc/config.gz (root / only), written
+ * to a file below the kbuild dir. */
+static int base_config(struct cli *c, const struct config *cfg, const char *opt, char **ret) {
+        _cleanup_free_ char *tmp_rel = NULL, *out = NULL;
+        struct kernel **l = NULL;
+        size_t n = 0;
+        int r;
+
+        if (opt || cfg->kernel_config)
+                return (*ret = strdup(opt ? opt : cfg->kernel_config)) ? 0 : -ENOMEM;
+        r = kernel_discover(&c->root, &l, &n);
+        if (r >= 0 && n > 0 && l[0]->config_path) {
+                *ret = strdup(l[0]->config_path);
+                kernel_list_free(l, n);
+                return *ret ? 0 : -ENOMEM;
+        }
+        kernel_list_free(l, n);
+        if (!streq(c->root.path, "/") || access("/proc/config.gz", R_OK) < 0)
+                return log_error_errno(-ENOENT, "kernel build: no base config: give --config FILE or set "
+                                       "'kernel-config = PATH' in '%s'", CONFIG_PATH);
+        r = spawn_capture((const char *const[]) { "zcat", "/proc/config.gz", NULL }, NULL, NULL, 16u << 20, &out);
+        tmp_rel = strdup(KBUILD_DIR "/running.config");
+        if (r != 0 || !out || !tmp_rel)
+                return log_error_errno(-EIO, "kernel build: cannot read /proc/config.gz");
+        r = fs_mkdir_p(c->root.fd, KBUILD_DIR, 0755);
+        if (r >= 0)
+                r = fs_write_atomic(c->root.fd, tmp_rel, out, strlen(out), 0644);
+        if (r < 0)
+                return r;
+        *ret = root_host_path(&c->root, tmp_rel);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int kernel_build(struct cli *c, int argc, char **argv) {
+        static const struct option opts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "strict-config", no_argument, NULL, 's' },
+                { "localversion", required_argument, NULL, 'l' },
+                {}
+        };
+        _cleanup_(config_done) struct config cfg = {};
+        _cleanup_strv_free_ char **fragments = NULL;
+        _cleanup_free_ char *base = NULL, *kver = NULL, *log = NULL, *src = NULL, *mk = NULL;
+        _cleanup_state_ struct state *st = NULL;
+        _cleanup_close_ int lock = -EBADF, log_fd = -EBADF;
+        const char *config_opt = NULL, *lv = NULL;
+        bool strict = false;
+        int o, r;
+
+        optind = 1;
+        while ((o = getopt_long(argc - 1, argv + 1, "", opts, NULL)) >= 0)
+                switch (o) {
+                case 'c': config_opt = optarg; break;
+                case 's': strict = true; break;
+                case 'l': lv = optarg; break;
+                default: return cli_usage("kernel build: invalid option");
+                }
+        if (optind + 1 != argc - 1)
+                return cli_usage("kernel build: usage: kernel build [--config FILE] [--strict-config] "
+                                 "[--localversion SUFFIX] SRCDIR");
+        src = realpath(argv[optind + 1], NULL);
+        if (!src)
+                return cli_error(EXIT_FAIL, "kernel build: '%s': %m", argv[optind + 1]);
+        if (config_load(&c->root, &cfg) < 0)
+                return EXIT_FAIL;
+        lock = cli_lock(c);
+        if (lock < 0)
+                return -lock;
+        if (base_config(c, &cfg, config_opt, &base) < 0 || kbuild_fragments(&c->root, &fragments) < 0)
+                return cli_error(EXIT_FAIL, "%s", log_last_error());
+        log = strdup_printf(LOG_DIR "/kernel-build-%s.log", strrchr(src, '/') + 1);
+        if (!log || fs_mkdir_p(c->root.fd, LOG_DIR, 0755) < 0)
+                return EXIT_FAIL;
+        log_fd = fs_open(c->root.fd, log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+        if (log_fd < 0)
+                return cli_error(EXIT_FAIL, "'%s': cannot create: %s", log, strerror(-log_fd));
+        if (c->verbosity >= 0 && !c->json)
+                printf("kernel build: %s with base config %s and %zu fragment(s); log: %s%s\n", src, base,
+                       strv_length(fragments), c->root.path, log);
+        struct kbuild_request req = {
+                .root = &c->root, .src = src, .base_config = base, .fragments = fragments,
+                .localversion = lv ? lv : cfg.kernel_localversion, .jobs = c->jobs ? c->jobs : cfg.jobs,
+                .cc = cfg.build_cc, .strict = strict, .log_fd = log_fd, .progress = kbuild_progress, .userdata = c,
+        };
+        if (!req.jobs) {
+                long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+                req.jobs = ncpu > 0 ? (unsigned) ncpu : 1;
+        }
+        r = kbuild_run(&req, &kver);
+        if (r < 0)
+                return cli_error(EXIT_FAIL, "%s (log: %s%s); nothing was installed", log_last_error(),
+                                 streq(c->root.path, "/") ? "" : c->root.path, log);
+        if (cli_state_open(c, false, &st) < 0)
+                return EXIT_FAIL;
+        mk = strdup_printf("kernel:%s:built", kver);
+        _cleanup_free_ char *image = strdup_printf("/usr/lib/modules/%s/vmlinuz", kver);
+        r = mk && image ? state_kernel_add(st, kver, image) : -ENOMEM;
+        if (r >= 0)
+                r = state_kernel_set_ignored(st, kver, false);
+        if (r >= 0)
+                r = state_meta_set(st, mk, src);
+        if (r < 0)
+                return EXIT_FAIL;
+        st = state_close(st);
+        close(TAKE_FD(lock));
+        if (c->verbosity >= 0 && !c->json)
+                printf("kernel build: installed kernel %s; syncing\n", kver);
+        return cli_sync_all(c);
+}
+
 int cmd_kernel(struct cli *c, int argc, char **argv) {
         if (argc < 2)
                 return cli_usage("kernel: missing subcommand (list, add, remove)");
@@ -131,8 +257,10 @@ int cmd_kernel(struct cli *c, int argc, char **argv) {
                 return kernel_add(c, argv[2]);
         if (streq(argv[1], "remove") && argc == 3)
                 return kernel_remove(c, argv[2]);
+        if (streq(argv[1], "build") && argc >= 3)
+                return kernel_build(c, argc, argv);
         if ((streq(argv[1], "pin") || streq(argv[1], "unpin")) && argc == 3)
                 return kernel_pin(c, argv[2], streq(argv[1], "pin"));
         return cli_usage("kernel: usage: kernel list | kernel add KVER | kernel remove KVER | "
-                         "kernel pin KVER | kernel unpin KVER");
+                         "kernel pin KVER | kernel unpin KVER | kernel build [OPTIONS] SRCDIR");
 }

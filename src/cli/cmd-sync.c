@@ -284,6 +284,12 @@ int cmd_installkernel(struct cli *c, int argc, char **argv) {
         return run_sync(c, &o, &(struct boot_options) {});
 }
 
+int cli_sync_all(struct cli *c) {
+        struct progress pr = { .cli = c };
+        struct sync_options o = { .jobs = c->jobs, .progress = progress, .ir_progress = ir_progress, .userdata = &pr };
+        return run_sync(c, &o, &(struct boot_options) {});
+}
+
 int cmd_sync(struct cli *c, int argc, char **argv) {
         static const struct option opts[] = {
                 { "kernel", required_argument, NULL, 'k' },

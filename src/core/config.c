@@ -49,6 +49,8 @@ static const struct {
         { "secureboot-cert", offsetof(struct config, secureboot_cert), false },
         { "module-sign-key", offsetof(struct config, module_sign_key), false },
         { "module-sign-cert", offsetof(struct config, module_sign_cert), false },
+        { "kernel-config", offsetof(struct config, kernel_config), true },
+        { "kernel-localversion", offsetof(struct config, kernel_localversion), false },
 };
 
 static const struct {

@@ -59,6 +59,10 @@ struct config {
         char *secureboot_cert;      /* secureboot-cert = PATH (host path, PEM) */
         char *module_sign_key;      /* module-sign-key = PATH */
         char *module_sign_cert;     /* module-sign-cert = PATH */
+
+        /* kernel build */
+        char *kernel_config;        /* kernel-config = PATH: base config of `kernel build` (host path) */
+        char *kernel_localversion;  /* kernel-localversion = SUFFIX (default -dist) */
 };
 
 #define CONFIG_KEEP_DEFAULT 3u

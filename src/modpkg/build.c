@@ -76,6 +76,14 @@ static int build_env(struct ctx *c) {
                 strv_free(l);
                 return -ENOMEM;
         }
+        /* the compiler wrappers' own settings (build-cc = distcc gcc, ccache gcc, icecc) */
+        extern char **environ;
+        for (char **v = environ; v && *v; v++)
+                if ((startswith(*v, "DISTCC_") || startswith(*v, "CCACHE_") || startswith(*v, "ICECC")) &&
+                    strv_push(&l, *v) < 0) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
         c->env = l;
         return 0;
 }

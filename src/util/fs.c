@@ -54,6 +54,12 @@ int fs_open(int rootfd, const char *path, int flags, mode_t mode) {
 
         if ((flags & (O_WRONLY | O_RDWR | O_CREAT)) && fs_fault("open") < 0)
                 return -EIO;
+        if (rootfd == AT_FDCWD) {
+                /* a host path, on purpose: no root to stay in */
+                how.resolve = 0;
+                fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+                return fd < 0 ? -errno : (int) fd;
+        }
         fd = syscall(SYS_openat2, rootfd, rel(path), &how, sizeof how);
         return fd < 0 ? -errno : (int) fd;
 }

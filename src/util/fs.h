@@ -26,7 +26,10 @@ void root_done(struct root *r);
 char *root_host_path(const struct root *r, const char *rel);
 
 /* openat2() with RESOLVE_IN_ROOT relative to rootfd; returns fd or -errno.
- * O_CLOEXEC is always added. */
+ * O_CLOEXEC is always added. rootfd AT_FDCWD (in every fs_* function that
+ * takes a rootfd) means a host path, resolved as open() would: for the few
+ * files outside any root we read on purpose (our own programs, /proc, kernel
+ * sources, configured key or config files on the host). */
 int fs_open(int rootfd, const char *path, int flags, mode_t mode);
 int fs_open_dir(int rootfd, const char *path);
 int fs_stat(int rootfd, const char *path, struct stat *ret);
