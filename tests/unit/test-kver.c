@@ -8,6 +8,7 @@
 #include "test.h"
 #include "logcapture.h"
 #include "kernel/kernel.h"
+#include "kernel/kbuild.h"
 #include "kernel/kver.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -816,4 +817,24 @@ TEST(compress_guess_does_not_follow_symlinks) {
         ASSERT_OK(fake_open(&f));
         ASSERT_OK(kernel_load(&f.root, "6.1.0-1", &k));
         ASSERT_EQ(k->compress, MODULE_COMPRESS_NONE);
+}
+
+TEST(kbuild_fragment_mismatches) {
+        _cleanup_(kconfig_freep) struct kconfig *final = NULL;
+        _cleanup_strv_free_ char **m = NULL;
+        static const char final_text[] = "CONFIG_MODULES=y\nCONFIG_EXT4_FS=m\n# CONFIG_USB_STORAGE is not set\n"
+                                         "CONFIG_LOCALVERSION=\"-dist\"\nCONFIG_DEBUG_INFO=y\n";
+        static const char fragment[] = "# a comment\n  CONFIG_MODULES=y\nCONFIG_EXT4_FS=y\nCONFIG_USB_STORAGE=y\n"
+                                       "# CONFIG_DEBUG_INFO is not set\nCONFIG_SOUND=n\n"
+                                       "CONFIG_LOCALVERSION=\"-dist\"\n\ngarbage line\n";
+
+        ASSERT_OK(kconfig_parse(final_text, strlen(final_text), &final));
+        ASSERT_OK(kbuild_fragment_mismatches(fragment, final, &m));
+        ASSERT_EQ(strv_length(m), 3);
+        ASSERT_STREQ(m[0], "CONFIG_EXT4_FS=y (is m)");
+        ASSERT_STREQ(m[1], "CONFIG_USB_STORAGE=y (is not set)");
+        ASSERT_STREQ(m[2], "# CONFIG_DEBUG_INFO is not set (is y)");
+        m = strv_free(m);
+        ASSERT_OK(kbuild_fragment_mismatches("CONFIG_MODULES=y\n", final, &m));
+        ASSERT_TRUE(m == NULL);
 }

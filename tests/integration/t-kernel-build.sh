@@ -1,0 +1,60 @@
+#!/bin/bash
+# kernel build from Debian's linux-source-6.1: tinyconfig plus a fragment
+# (tests/data/kernel-config.d/10-qemu.config) in ROOT/etc/kernel/config.d.
+# --strict-config refuses the fragment's CONFIG_USB_STORAGE=y, which a missing
+# dependency drops, and installs nothing; without it the option is reported,
+# the kernel (KVER ending in -dist) is built out of tree, installed with a
+# pruned header tree, the test package dkroot is built against those headers,
+# and the UKI boots under OVMF with dkroot loaded.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+BOOT=$REPO/tests/boot
+[[ -n ${KSRC:-} && -e $KSRC/Makefile ]] || skip "the kernel sources are not unpacked (tests/fixtures/prepare.sh)"
+for tool in flex bison bc; do command -v $tool >/dev/null || skip "$tool is not installed"; done
+[[ -r /usr/lib/systemd/boot/efi/linuxx64.efi.stub ]] || skip "systemd-boot-efi is not installed"
+"$FIXTURES/mkroot.sh" "$ROOT" >/dev/null || fail "mkroot.sh"
+mkdir -p "$ROOT/etc/kernel/config.d" "$ROOT/efi/EFI/Linux"
+cp "$DATA/kernel-config.d/10-qemu.config" "$ROOT/etc/kernel/config.d/"
+echo kb >"$ROOT/etc/kernel/entry-token"
+disk=$TEST_TMP/root.img
+uuid=$("$BOOT/mkrootfs.sh" "$disk" | sed -n 's/^UUID=//p')
+echo "root=UUID=$uuid rw panic=-1 console=ttyS0" >"$ROOT/etc/kernel/cmdline"
+make -s -C "$KSRC" O="$TEST_TMP/tiny" tinyconfig >/dev/null 2>&1 || fail "make tinyconfig"
+
+step "--strict-config: the dropped option is an error and nothing is installed"
+dk 1 kernel build --strict-config --config "$TEST_TMP/tiny/.config" "$KSRC"
+assert_contains "$DK_ERR" "CONFIG_USB_STORAGE=y (is not set)" "kernel build errors"
+assert_contains "$DK_ERR" "nothing was installed" "kernel build errors"
+[[ -z $(ls -A "$ROOT/usr/lib/modules" 2>/dev/null) && -z $(ls -A "$ROOT/usr/src") ]] ||
+        fail "a failed build installed something: $(ls "$ROOT/usr/lib/modules" "$ROOT/usr/src")"
+
+step "kernel build: reported option, out-of-tree build, install, sync"
+put_source dkroot-1.0 >/dev/null
+dk 0 module add /usr/src/dkroot-1.0
+dk_timed 0 -j "$(nproc)" kernel build --config "$TEST_TMP/tiny/.config" "$KSRC"
+assert_contains "$DK_ERR" "CONFIG_USB_STORAGE=y (is not set)" "kernel build warnings"
+kver=$(ls "$ROOT/usr/lib/modules")
+[[ $kver == 6.1.*-dist ]] || fail "the built kernel is '$kver', not 6.1.*-dist"
+assert_file "$ROOT/usr/lib/modules/$kver/vmlinuz" "$ROOT/usr/lib/modules/$kver/System.map" \
+        "$ROOT/usr/lib/modules/$kver/config" "$ROOT/usr/lib/modules/$kver/kernel/drivers/block/virtio_blk.ko" \
+        "$ROOT/usr/src/linux-$kver/Module.symvers" "$ROOT/usr/src/linux-$kver/scripts/mod/modpost" \
+        "$ROOT/var/lib/distkernel/kbuild/$kver/vmlinux"
+assert_eq "/usr/src/linux-$kver" "$(readlink "$ROOT/usr/lib/modules/$kver/build")" "the build link"
+assert_installed "$kver" dkroot
+vermagic=$(modinfo -F vermagic "$(ko "$kver" dkroot)")
+assert_contains "$vermagic" "$kver " "dkroot's vermagic"
+assert_file "$ROOT/efi/EFI/Linux/kb-$kver.efi"
+assert_contains "$DK_OUT" "default kernel: $kver" "kernel build output"
+
+step "the UKI of the built kernel boots with dkroot loaded"
+esp=$TEST_TMP/esp
+mkdir -p "$esp/EFI/BOOT"
+cp "$ROOT/efi/EFI/Linux/kb-$kver.efi" "$esp/EFI/BOOT/BOOTX64.EFI"
+log=$TEST_TMP/console.log
+rc=0
+BOOT_LOG=$log BOOT_QUIET=1 "$BOOT/boot-efi.sh" "$esp" "$disk" || rc=$?
+((rc == 0)) || { tail -n 50 "$log" >&2; fail "the built kernel did not boot (exit $rc)"; }
+grep -q "^DISTKERNEL-BOOT-OK .*kernel=$kver" "$log" || fail "the marker does not name $kver"
+grep -q '^dkroot ' "$log" || fail "dkroot is not loaded in the booted system"
+echo "booted: $(grep -a '^DISTKERNEL-BOOT-OK' "$log")"
