@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "core/plan.h"
 #include "kernel/kbuild.h"
+#include "sign/key.h"
 #include "util/spawn.h"
 #include "cli/cli.h"
 #include "core/state.h"
@@ -171,6 +172,37 @@ static int base_config(struct cli *c, const struct config *cfg, const char *opt,
         return *ret ? 0 : -ENOMEM;
 }
 
+/* module-sign-key/-cert as the one PEM file CONFIG_MODULE_SIG_KEY wants, 0600
+ * below the kbuild dir; *ret gets its host path, NULL without a key. */
+static int signing_pem(struct cli *c, const struct config *cfg, char **ret) {
+        _cleanup_free_ char *key = NULL, *cert = NULL, *both = NULL;
+        _cleanup_sign_key_ struct sign_key *k = NULL;
+        static const char rel[] = KBUILD_DIR "/signing_key.pem";
+        int r;
+
+        *ret = NULL;
+        if (!cfg->module_sign_key || !cfg->module_sign_cert)
+                return 0;
+        /* checks the key's mode and that the two belong together */
+        r = sign_key_load(c->root.fd, cfg->module_sign_key, cfg->module_sign_cert, &k);
+        if (r >= 0)
+                r = fs_read_all(c->root.fd, cfg->module_sign_key, 1u << 20, &key, NULL);
+        if (r >= 0)
+                r = fs_read_all(c->root.fd, cfg->module_sign_cert, 1u << 20, &cert, NULL);
+        if (r < 0)
+                return r;
+        both = strdup_printf("%s\n%s", key, cert);
+        if (!both)
+                return -ENOMEM;
+        r = fs_mkdir_p(c->root.fd, KBUILD_DIR, 0755);
+        if (r >= 0)
+                r = fs_write_atomic(c->root.fd, rel, both, strlen(both), 0600);
+        if (r < 0)
+                return log_error_errno(r, "'%s': cannot write: %s", rel, strerror(-r));
+        *ret = root_host_path(&c->root, rel);
+        return *ret ? 0 : -ENOMEM;
+}
+
 static int kernel_build(struct cli *c, int argc, char **argv) {
         static const struct option opts[] = {
                 { "config", required_argument, NULL, 'c' },
@@ -180,7 +212,7 @@ static int kernel_build(struct cli *c, int argc, char **argv) {
         };
         _cleanup_(config_done) struct config cfg = {};
         _cleanup_strv_free_ char **fragments = NULL;
-        _cleanup_free_ char *base = NULL, *kver = NULL, *log = NULL, *src = NULL, *mk = NULL;
+        _cleanup_free_ char *base = NULL, *kver = NULL, *log = NULL, *src = NULL, *mk = NULL, *pem = NULL;
         _cleanup_state_ struct state *st = NULL;
         _cleanup_close_ int lock = -EBADF, log_fd = -EBADF;
         const char *config_opt = NULL, *lv = NULL;
@@ -206,7 +238,8 @@ static int kernel_build(struct cli *c, int argc, char **argv) {
         lock = cli_lock(c);
         if (lock < 0)
                 return -lock;
-        if (base_config(c, &cfg, config_opt, &base) < 0 || kbuild_fragments(&c->root, &fragments) < 0)
+        if (base_config(c, &cfg, config_opt, &base) < 0 || kbuild_fragments(&c->root, &fragments) < 0 ||
+            signing_pem(c, &cfg, &pem) < 0)
                 return cli_error(EXIT_FAIL, "%s", log_last_error());
         log = strdup_printf(LOG_DIR "/kernel-build-%s.log", strrchr(src, '/') + 1);
         if (!log || fs_mkdir_p(c->root.fd, LOG_DIR, 0755) < 0)
@@ -221,6 +254,7 @@ static int kernel_build(struct cli *c, int argc, char **argv) {
                 .root = &c->root, .src = src, .base_config = base, .fragments = fragments,
                 .localversion = lv ? lv : cfg.kernel_localversion, .jobs = c->jobs ? c->jobs : cfg.jobs,
                 .cc = cfg.build_cc, .strict = strict, .log_fd = log_fd, .progress = kbuild_progress, .userdata = c,
+                .sign_pem = pem,
         };
         if (!req.jobs) {
                 long ncpu = sysconf(_SC_NPROCESSORS_ONLN);

@@ -183,6 +183,8 @@ static int configure(struct kb *b) {
                         r = append_file(f, *p);
         /* the suffix keeps our KVER apart from packaged kernels' */
         fprintf(f, "\nCONFIG_LOCALVERSION=\"%s\"\n# CONFIG_LOCALVERSION_AUTO is not set\n", lv);
+        if (req->sign_pem)
+                fprintf(f, "CONFIG_MODULE_SIG_KEY=\"%s\"\n", req->sign_pem);
         if (fclose(f) != 0 && r >= 0)
                 r = log_error_errno(-errno, "'%s': cannot write: %m", cfg);
         if (r >= 0)

@@ -8,7 +8,9 @@
  *
  *  1. configure: the base config, then the fragments appended in order (the
  *     later assignment wins), then CONFIG_LOCALVERSION, then `make
- *     olddefconfig` in an out-of-tree build dir (O=); every fragment option
+ *     olddefconfig` in an out-of-tree build dir (O=); with module-sign-key,
+ *     CONFIG_MODULE_SIG_KEY names it (the kernel then trusts it and signs its
+ *     own modules with it when its config enables module signing); every fragment option
  *     whose final value differs from what the fragment asked for (a
  *     dependency dropped it) is reported;
  *  2. `make kernelrelease` names it KVER; the build dir becomes
@@ -37,6 +39,8 @@ struct kbuild_request {
         unsigned jobs;
         const char *cc;             /* compiler command (CC=...), NULL: the default */
         bool strict;                /* a dropped fragment option is an error */
+        const char *sign_pem;       /* host path of key + certificate (PEM) for in-tree module
+                                     * signing (CONFIG_MODULE_SIG_KEY), or NULL */
         int log_fd;                 /* make's output */
         void (*progress)(void *userdata, const char *step);
         void *userdata;

@@ -5,7 +5,9 @@
 # dependency drops, and installs nothing; without it the option is reported,
 # the kernel (KVER ending in -dist) is built out of tree, installed with a
 # pruned header tree, the test package dkroot is built against those headers,
-# and the UKI boots under OVMF with dkroot loaded.
+# and the UKI boots under OVMF with dkroot loaded. With module-sign-key set and
+# 20-modsig.config enforcing signatures, the kernel trusts that key (built in),
+# its own modules and dkroot are signed with it, and they load.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -15,7 +17,13 @@ for tool in flex bison bc; do command -v $tool >/dev/null || skip "$tool is not 
 [[ -r /usr/lib/systemd/boot/efi/linuxx64.efi.stub ]] || skip "systemd-boot-efi is not installed"
 "$FIXTURES/mkroot.sh" "$ROOT" >/dev/null || fail "mkroot.sh"
 mkdir -p "$ROOT/etc/kernel/config.d" "$ROOT/efi/EFI/Linux"
-cp "$DATA/kernel-config.d/10-qemu.config" "$ROOT/etc/kernel/config.d/"
+cp "$DATA/kernel-config.d/"*.config "$ROOT/etc/kernel/config.d/"
+mkdir -p "$ROOT/etc/distkernel/keys"
+(umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=distkernel-kbuild-test \
+        -keyout "$ROOT/etc/distkernel/keys/mod.key" -out "$ROOT/etc/distkernel/keys/mod.pem" 2>/dev/null) ||
+        fail "openssl req"
+printf 'module-sign-key = /etc/distkernel/keys/mod.key\nmodule-sign-cert = /etc/distkernel/keys/mod.pem\n' \
+        >"$ROOT/etc/distkernel/distkernel.conf"
 echo kb >"$ROOT/etc/kernel/entry-token"
 disk=$TEST_TMP/root.img
 uuid=$("$BOOT/mkrootfs.sh" "$disk" | sed -n 's/^UUID=//p')
@@ -44,6 +52,9 @@ assert_eq "/usr/src/linux-$kver" "$(readlink "$ROOT/usr/lib/modules/$kver/build"
 assert_installed "$kver" dkroot
 vermagic=$(modinfo -F vermagic "$(ko "$kver" dkroot)")
 assert_contains "$vermagic" "$kver " "dkroot's vermagic"
+assert_eq distkernel-kbuild-test "$(modinfo -F signer "$ROOT/usr/lib/modules/$kver/kernel/drivers/block/virtio_blk.ko")" \
+        "signer of the in-tree virtio_blk"
+assert_eq distkernel-kbuild-test "$(modinfo -F signer "$(ko "$kver" dkroot)")" "signer of dkroot"
 assert_file "$ROOT/efi/EFI/Linux/kb-$kver.efi"
 assert_contains "$DK_OUT" "default kernel: $kver" "kernel build output"
 
@@ -57,4 +68,6 @@ BOOT_LOG=$log BOOT_QUIET=1 "$BOOT/boot-efi.sh" "$esp" "$disk" || rc=$?
 ((rc == 0)) || { tail -n 50 "$log" >&2; fail "the built kernel did not boot (exit $rc)"; }
 grep -q "^DISTKERNEL-BOOT-OK .*kernel=$kver" "$log" || fail "the marker does not name $kver"
 grep -q '^dkroot ' "$log" || fail "dkroot is not loaded in the booted system"
+grep -q "Loaded X.509 cert 'distkernel-kbuild-test" "$log" || fail "the kernel does not trust the module signing key"
+! grep -q "module verification failed" "$log" || fail "a module failed its signature check"
 echo "booted: $(grep -a '^DISTKERNEL-BOOT-OK' "$log")"
