@@ -80,7 +80,8 @@ addkernel() {
         "$FIXTURES/addkernel.sh" "$ROOT" "$1" || fail "addkernel.sh $ROOT $1"
 }
 # add_older_kernel KVER FROM: install kernel FROM's files again under the
-# version KVER (an extra, older kernel where the cache has only three); its
+# version KVER (an extra kernel, older or newer, where the cache has only
+# three); its
 # modules are hard links to FROM's, with depmod indexes of its own.
 add_older_kernel() {
         local new=$1 from=$2 f

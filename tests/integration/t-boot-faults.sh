@@ -54,7 +54,8 @@ PY
 
 runs=0
 for mode in 5 28 kill; do
-        step "faults: $mode (5 EIO, 28 ENOSPC, or kill)"
+        name=$mode; [[ $mode == 5 ]] && name=EIO; [[ $mode == 28 ]] && name=ENOSPC
+        step "faults: $name"
         for ((n = 1; n <= 400; n++)); do
                 echo "$old_cmdline" >"$ROOT/etc/kernel/cmdline"
                 dk 0 sync
@@ -75,7 +76,7 @@ for mode in 5 28 kill; do
                 assert_not_contains "$DK_OUT" "installed /efi" "a no-op sync after $mode at $n"
                 # the fault was past the last operation: every point was tried
                 if ((rc == 0)); then
-                        echo "$mode: $((n - 1)) fault points, each one left the ESP whole"
+                        echo "$name: $((n - 1)) fault points, each one left the ESP whole"
                         break
                 fi
         done

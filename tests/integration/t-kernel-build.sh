@@ -71,3 +71,18 @@ grep -q '^dkroot ' "$log" || fail "dkroot is not loaded in the booted system"
 grep -q "Loaded X.509 cert 'distkernel-kbuild-test" "$log" || fail "the kernel does not trust the module signing key"
 ! grep -q "module verification failed" "$log" || fail "a module failed its signature check"
 echo "booted: $(grep -a '^DISTKERNEL-BOOT-OK' "$log")"
+
+step "two newer kernels later, gc removes the built kernel whole"
+addkernel "$KVER_C"
+dk_timed 0 sync
+add_older_kernel 6.13.0-1-fake "$KVER_C" # a copy of KVER_C under a newer version
+dk_timed 0 sync
+assert_contains "$DK_OUT" "default kernel: 6.13.0-1-fake, fallback: $KVER_C" "sync output"
+printf 'keep = 2\n' >>"$ROOT/etc/distkernel/distkernel.conf"
+dk 0 gc
+assert_contains "$DK_OUT" "removed $kver" "gc output"
+assert_absent "$ROOT/usr/lib/modules/$kver" "$ROOT/usr/src/linux-$kver" "$ROOT/var/lib/distkernel/kbuild/$kver" \
+        "$ROOT/efi/EFI/Linux/kb-$kver.efi"
+assert_file "$ROOT/efi/EFI/Linux/kb-$KVER_C.efi" "$ROOT/efi/EFI/Linux/kb-6.13.0-1-fake.efi"
+dk 0 kernel list
+assert_not_contains "$DK_OUT" "$kver" "kernel list after gc"
