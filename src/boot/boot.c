@@ -70,6 +70,12 @@ static bool bootable(struct state *st, const char *kver) {
         return v != NULL;
 }
 
+/* A no-op sync must not write: meta values are written only when they change. */
+static int meta_update(struct state *st, const char *key, const char *value) {
+        _cleanup_free_ char *old = meta_get(st, key);
+        return streq_ptr(old, value) ? 0 : state_meta_set(st, key, value);
+}
+
 static int set_status(struct state *st, const char *kver, const char *fmt, ...) _printf_(3, 4);
 static int set_status(struct state *st, const char *kver, const char *fmt, ...) {
         _cleanup_free_ char *k = kernel_meta(kver, "boot-status"), *v = NULL;
@@ -81,7 +87,7 @@ static int set_status(struct state *st, const char *kver, const char *fmt, ...) 
         va_end(ap);
         if (r < 0 || !k)
                 return -ENOMEM;
-        return state_meta_set(st, k, v);
+        return meta_update(st, k, v);
 }
 
 /* ------------------------------------------------------------- readiness */
@@ -551,9 +557,9 @@ static int promote(const struct ctx *c, struct boot_report *rep) {
                 if (r < 0)
                         return r;
         }
-        r = state_meta_set(c->st, "boot:default", def);
+        r = meta_update(c->st, "boot:default", def);
         if (r >= 0)
-                r = state_meta_set(c->st, "boot:previous-default", prev);
+                r = meta_update(c->st, "boot:previous-default", prev);
         return r;
 }
 

@@ -124,16 +124,47 @@ static void remove_logs(const struct root *root, const char *kver) {
         }
 }
 
-static int remove_kernel(const struct root *root, struct state *st, const char *kver, uint64_t *freed) {
-        _cleanup_(kernel_freep) struct kernel *k = NULL;
+/* A kernel distkernel built (kernel build) is distkernel's to remove whole:
+ * its modules dir, header tree and build dir. */
+static int remove_built(const struct root *root, const char *kver) {
+        _cleanup_free_ char *mods = strdup_printf("/usr/lib/modules/%s", kver);
+        _cleanup_free_ char *headers = strdup_printf("/usr/src/linux-%s", kver);
+        _cleanup_free_ char *kbuild = strdup_printf("/var/lib/distkernel/kbuild/%s", kver);
         int r;
 
+        if (!mods || !headers || !kbuild)
+                return -ENOMEM;
+        r = fs_rm_rf(root->fd, mods);
+        if (r >= 0)
+                r = fs_rm_rf(root->fd, headers);
+        if (r >= 0)
+                r = fs_rm_rf(root->fd, kbuild);
+        if (r < 0)
+                return log_error_errno(r, "kernel %s: cannot remove what distkernel built: %s", kver, strerror(-r));
+        log_info("kernel %s: removed its modules, headers and build dir (distkernel built it)", kver);
+        return 0;
+}
+
+static int remove_kernel(const struct root *root, struct state *st, const char *kver, uint64_t *freed) {
+        _cleanup_(kernel_freep) struct kernel *k = NULL;
+        _cleanup_free_ char *bk = strdup_printf("kernel:%s:built", kver), *built = NULL;
+        int r;
+
+        if (!bk)
+                return -ENOMEM;
+        (void) state_meta_get(st, bk, &built);
         r = boot_remove_kernel_files(root, st, kver, freed);
         if (r >= 0)
-                r = sync_forget_kernel(root, st, kver, true);
+                r = sync_forget_kernel(root, st, kver, !built);
+        if (r >= 0 && built)
+                r = remove_built(root, kver);
+        if (r >= 0 && built)
+                r = state_meta_set(st, bk, NULL);
         if (r < 0)
                 return r;
         remove_logs(root, kver);
+        if (built)
+                return 0;
         if (kernel_load(root, kver, &k) >= 0)
                 log_info("kernel %s: its image '%s' and modules belong to the package manager; "
                          "remove them with it (e.g. apt remove linux-image-%s)", kver, k->image, kver);
