@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include "core/irnode.h"
 #include "initramfs/external.h"
@@ -86,8 +87,21 @@ static bool irnode_output_intact(const struct irnode *n, const struct root *root
 
 /* The builtin generator's /init: beside our binary (a build tree), else installed. */
 char *irnode_init_binary(void) {
-        _cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
-        char *slash = self ? strrchr(self, '/') : NULL, *p;
+        _cleanup_free_ char *self = NULL;
+        char *slash, *p;
+
+        /* our binary may have been replaced while we run (a rebuild, a package
+         * upgrade): the link then ends in " (deleted)"; its directory holds
+         * the new one */
+        char buf[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+        if (n > 0) {
+                buf[n] = 0;
+                if (endswith(buf, " (deleted)"))
+                        buf[n - strlen(" (deleted)")] = 0;
+                self = strdup(buf);
+        }
+        slash = self ? strrchr(self, '/') : NULL;
 
         if (slash) {
                 *slash = 0;
