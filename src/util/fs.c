@@ -70,7 +70,8 @@ int fs_open_dir(int rootfd, const char *path) {
 
 /* Opens the parent directory of path and returns its last component. */
 static int open_parent(int rootfd, const char *path, int *ret_dirfd, char **ret_base) {
-        _cleanup_free_ char *p = strdup(rel(path));
+        /* a host path (AT_FDCWD) keeps its leading '/' */
+        _cleanup_free_ char *p = strdup(rootfd == AT_FDCWD ? path : rel(path));
         char *slash;
         int fd;
 
@@ -79,7 +80,7 @@ static int open_parent(int rootfd, const char *path, int *ret_dirfd, char **ret_
         slash = strrchr(p, '/');
         if (slash) {
                 *slash = 0;
-                fd = fs_open_dir(rootfd, p);
+                fd = fs_open_dir(rootfd, slash == p ? "/" : p);
         } else
                 fd = fs_open_dir(rootfd, ".");
         if (fd < 0)
