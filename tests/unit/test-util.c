@@ -113,3 +113,19 @@ TEST(json_escapes) {
         ASSERT_STREQ(buf, "{\"a\":\"x\\\"y\\n\\u0001\",\"l\":[1,false,null]}\n");
         free(buf);
 }
+
+TEST(host_paths_with_at_fdcwd) {
+        _cleanup_free_ char *text = NULL, *target = NULL;
+        char cwd[4096];
+        struct stat st;
+
+        /* AT_FDCWD means a host path, wherever we are */
+        ASSERT_TRUE(getcwd(cwd, sizeof cwd) != NULL);
+        ASSERT_OK(chdir("/tmp"));
+        ASSERT_OK(fs_read_all(AT_FDCWD, "/proc/self/stat", 1u << 16, &text, NULL));
+        ASSERT_TRUE(strlen(text) > 0);
+        ASSERT_OK(fs_stat(AT_FDCWD, "/proc/self/exe", &st));
+        ASSERT_OK(fs_readlink(AT_FDCWD, "/proc/self/exe", &target));
+        ASSERT_TRUE(target[0] == '/');
+        ASSERT_OK(chdir(cwd));
+}
