@@ -69,6 +69,8 @@ static bool bootable(struct state *st, const char *kver) {
         return v != NULL;
 }
 
+bool boot_entry_recorded(struct state *st, const char *kver) { return bootable(st, kver); }
+
 static int set_status(struct state *st, const char *kver, const char *fmt, ...) _printf_(3, 4);
 static int set_status(struct state *st, const char *kver, const char *fmt, ...) {
         _cleanup_free_ char *k = kernel_meta(kver, "boot-status"), *v = NULL;

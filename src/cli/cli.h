@@ -28,6 +28,7 @@ int cmd_module(struct cli *c, int argc, char **argv);
 int cmd_initramfs(struct cli *c, int argc, char **argv);
 int cmd_uki(struct cli *c, int argc, char **argv);
 int cmd_gc(struct cli *c, int argc, char **argv);
+int cmd_verify(struct cli *c, int argc, char **argv);
 
 /* Output helpers */
 void cli_log_sink(void *userdata, int level, const char *msg);
