@@ -20,7 +20,8 @@
  *  - the default kernel is complete: registered, its entry recorded and
  *    intact, its boot status "installed".
  *
- * Certificates are read alone: the private keys need not be readable. */
+ * Certificates are read alone: the private keys need not be readable. The
+ * entries are read with boot/bls.h. */
 
 enum verify_problem {
         VERIFY_MISSING,            /* a recorded file is gone */
@@ -57,18 +58,3 @@ void verify_report_done(struct verify_report *r);
  * run (the state cannot be read, a configured certificate does not load;
  * reported). The problems found are findings, not logged. */
 int verify_run(const struct root *root, struct state *st, const struct config *cfg, struct verify_report *ret);
-
-/* Pure helpers, exposed for the tests. */
-
-/* The files a Boot Loader Specification type 1 entry refers to, as written
- * (relative to its $BOOT): the values of its linux, efi and devicetree lines
- * and of every initrd line (blank-separated, as GRUB's blscfg also reads
- * them), in order. Comments and other keys are skipped. -EBADMSG when one of
- * these keys has no value; *ret is then NULL. */
-int bls_entry_files(const char *text, char ***ret);
-/* The $BOOT of an entry at root-relative path (the directory above
- * loader/entries/), or NULL when the path is not in a loader/entries/
- * directory (or on OOM). "/loader/entries/x.conf" gives "/". */
-char *bls_entry_boot_dir(const char *entry_path);
-/* Whether a path of an entry stays inside $BOOT: not empty, no ".." component. */
-bool bls_path_valid(const char *p);

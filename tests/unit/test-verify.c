@@ -3,6 +3,7 @@
 #include "logcapture.h"
 #include "test.h"
 #include "tmproot.h"
+#include "boot/bls.h"
 #include "boot/boot.h"
 #include "boot/verify.h"
 #include "core/state.h"
