@@ -120,6 +120,13 @@ static int run_script(struct ctx *c, const char *what, const char *script, const
         return run_shell(c, what, code, dir);
 }
 
+/* Whether the host path names the directory open at fd. */
+static bool same_dir(int fd, const char *host_path) {
+        struct stat a, b;
+
+        return fstat(fd, &a) == 0 && stat(host_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static int prepare_tree(struct ctx *c) {
         const struct build_request *req = c->req;
         _cleanup_close_ int src = -EBADF, dst = -EBADF;
@@ -137,6 +144,14 @@ static int prepare_tree(struct ctx *c) {
         if (src < 0 || dst < 0) {
                 set_reason(c, "'%s': cannot open: %s", src < 0 ? req->pkg_dir : c->build_rel, strerror(errno));
                 return -errno;
+        }
+        /* make, patch and the package's scripts run at the host path: it
+         * must be the directory we just made inside the root, not one a
+         * symbolic link on the way leads to (outside, as the host sees it) */
+        if (!same_dir(dst, c->build_host)) {
+                set_reason(c, "'%s': a symbolic link on the way leads out of the root, refusing to build there",
+                           c->build_rel);
+                return -ELOOP;
         }
         r = fs_copy_tree(src, dst);
         if (r < 0)
