@@ -120,13 +120,6 @@ static int run_script(struct ctx *c, const char *what, const char *script, const
         return run_shell(c, what, code, dir);
 }
 
-/* Whether the host path names the directory open at fd. */
-static bool same_dir(int fd, const char *host_path) {
-        struct stat a, b;
-
-        return fstat(fd, &a) == 0 && stat(host_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
 static int prepare_tree(struct ctx *c) {
         const struct build_request *req = c->req;
         _cleanup_close_ int src = -EBADF, dst = -EBADF;
@@ -148,7 +141,7 @@ static int prepare_tree(struct ctx *c) {
         /* make, patch and the package's scripts run at the host path: it
          * must be the directory we just made inside the root, not one a
          * symbolic link on the way leads to (outside, as the host sees it) */
-        if (!same_dir(dst, c->build_host)) {
+        if (!root_host_path_inside(req->root, c->build_rel)) {
                 set_reason(c, "'%s': a symbolic link on the way leads out of the root, refusing to build there",
                            c->build_rel);
                 return -ELOOP;
