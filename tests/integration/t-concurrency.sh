@@ -90,6 +90,7 @@ assert_installed "$KVER_A" dktest_core 1.0
 # (the copied kernel's modules carry KVER_A's vermagic)
 [[ -n $(ko "$old" dktest_core) ]] || fail "dktest_core is not installed for $old"
 assert_consistent "two syncs"
+assert_eq 0 "$(stat -c %s "$LOCK")" "size of the lock file (nothing is written to it)"
 
 step "sync and gc: gc waits, then removes the kernel beyond keep = 1"
 printf 'bootloader-hook = /bin/sleep 2\nkeep = 1\n' >"$ROOT/etc/distkernel/distkernel.conf"

@@ -12,6 +12,8 @@
 #    there, the modules in ROOT/CANARY once that exists);
 #  - the build directory is a symbolic link to the canary: the build refuses
 #    to run there, naming the directory;
+#  - the initramfs directory is a link out of the root: an external
+#    generator (initramfs-tools) is not run there;
 #  - /etc/kernel/entry-token is "../../x": ignored with a warning naming the
 #    file, the entries use another token.
 # shellcheck source=tests/integration/lib.sh
@@ -119,6 +121,20 @@ dk 1 sync --rebuild
 assert_contains "$DK_OUT$DK_ERR" "symbolic link" "sync output"
 assert_canary "an absolute build directory link"
 rm "$ROOT/var/lib/distkernel/build"
+
+if command -v mkinitramfs >/dev/null; then
+        step "the initramfs directory is a link out of the root: the external generator is not run there"
+        mkdir -p "$CANARY/initramfs" "$ROOT/etc/distkernel" "$ROOT/efi/EFI"
+        canary_state >"$TEST_TMP/canary.before"
+        rm -rf "$ROOT/var/lib/distkernel/initramfs"
+        ln -s "$ups$CANARY/initramfs" "$ROOT/var/lib/distkernel/initramfs"
+        printf 'layout = bls\ninitramfs = initramfs-tools\n' >"$ROOT/etc/distkernel/distkernel.conf"
+        dk 1 sync
+        assert_contains "$DK_ERR" "'/var/lib/distkernel/initramfs': a symbolic link on the way leads out of the root" \
+                "sync stderr"
+        assert_canary "a relative initramfs directory link"
+        rm "$ROOT/var/lib/distkernel/initramfs"
+fi
 
 step "an entry token of ../../x is ignored"
 mkdir -p "$ROOT/efi/EFI" "$ROOT/etc/kernel" "$ROOT/etc/distkernel"
