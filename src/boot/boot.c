@@ -75,6 +75,7 @@ static int meta_update(struct state *st, const char *key, const char *value) {
         _cleanup_free_ char *old = meta_get(st, key);
         return streq_ptr(old, value) ? 0 : state_meta_set(st, key, value);
 }
+bool boot_entry_recorded(struct state *st, const char *kver) { return bootable(st, kver); }
 
 static int set_status(struct state *st, const char *kver, const char *fmt, ...) _printf_(3, 4);
 static int set_status(struct state *st, const char *kver, const char *fmt, ...) {

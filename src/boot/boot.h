@@ -82,6 +82,10 @@ char *boot_previous_default(struct state *st);
  * "held: REASON" / "failed: REASON". */
 char *boot_status(struct state *st, const char *kver);
 
+/* Whether kver's boot entry is installed (its key is recorded): only such a
+ * kernel can be the default. */
+bool boot_entry_recorded(struct state *st, const char *kver);
+
 /* Kernel pins (never removed by gc). */
 int boot_pin(struct state *st, const char *kver, bool pin);
 bool boot_pinned(struct state *st, const char *kver);

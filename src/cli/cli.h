@@ -31,6 +31,7 @@ int cmd_gc(struct cli *c, int argc, char **argv);
 int cmd_installkernel(struct cli *c, int argc, char **argv);
 /* A full sync, as `distkernel sync` (for commands that end in one). */
 int cli_sync_all(struct cli *c);
+int cmd_verify(struct cli *c, int argc, char **argv);
 
 /* Output helpers */
 void cli_log_sink(void *userdata, int level, const char *msg);

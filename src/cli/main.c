@@ -21,6 +21,8 @@ static void help(void) {
                "  initramfs KVER               regenerate one kernel's initramfs (and its boot entry)\n"
                "  uki KVER                     rebuild one kernel's UKI\n"
                "  gc [--dry-run]               remove old kernels' artifacts (keep = N)\n"
+               "  verify                       check installed files, signatures and boot entries\n"
+               "                               against the state (exit 1 when something differs)\n"
                "  module list                  registered module packages\n"
                "  module add PATH              register a dkms.conf package directory\n"
                "  module remove NAME[/VERSION] uninstall a package from every kernel\n"
@@ -112,6 +114,8 @@ int main(int argc, char **argv) {
                 status = cmd_uki(&c, argc, argv);
         else if (streq(argv[0], "gc"))
                 status = cmd_gc(&c, argc, argv);
+        else if (streq(argv[0], "verify"))
+                status = cmd_verify(&c, argc, argv);
         else if (streq(argv[0], "module"))
                 status = cmd_module(&c, argc, argv);
         else

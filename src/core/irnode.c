@@ -181,13 +181,19 @@ static int irnode_generate_builtin(const struct irnode *n, const struct root *ro
 }
 
 static int generate_external(const struct irnode *n, const struct root *root, int log_fd) {
-        _cleanup_free_ char *stub = NULL;
+        _cleanup_free_ char *stub = NULL, *dir = path_dirname(n->tmp);
         struct external_request req = {
                 .root = root, .kernel = n->kernel, .add_modules = n->modules,
                 .hostonly = n->cfg->initramfs_hostonly && streq(root->path, "/"),
                 .output = n->tmp, .log_fd = log_fd,
                 .generator = n->cfg->initramfs == INITRAMFS_DRACUT ? GENERATOR_DRACUT : GENERATOR_INITRAMFS_TOOLS,
         };
+        if (!dir)
+                return -ENOMEM;
+        /* the generator writes to the host path of its output */
+        if (!root_host_path_inside(root, dir))
+                return log_error_errno(-ELOOP, "'%s': a symbolic link on the way leads out of the root, refusing "
+                                       "to generate the initramfs there", dir);
         if (req.generator == GENERATOR_DRACUT && external_dracut_wants_uefi(root)) {
                 stub = external_find_efi_stub(root);
                 if (!stub)

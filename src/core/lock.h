@@ -11,5 +11,6 @@ enum lock_flags {
 
 /* Takes the lock; returns the fd (keep it open while holding the lock), -EAGAIN
  * with LOCK_NO_WAIT when another process holds it. *ret_waited tells whether it
- * had to wait (the CLI says so). */
+ * had to wait (the CLI says so); before waiting it logs (info) the pid of the
+ * holder, as /proc/locks gives it. Nothing is written to the lock file. */
 int lock_take(const struct root *root, enum lock_flags flags, bool *ret_waited);

@@ -146,6 +146,14 @@ static int prepare_tree(struct ctx *c) {
                 set_reason(c, "'%s': cannot open: %s", src < 0 ? req->pkg_dir : c->build_rel, strerror(errno));
                 return -errno;
         }
+        /* make, patch and the package's scripts run at the host path: it
+         * must be the directory we just made inside the root, not one a
+         * symbolic link on the way leads to (outside, as the host sees it) */
+        if (!root_host_path_inside(req->root, c->build_rel)) {
+                set_reason(c, "'%s': a symbolic link on the way leads out of the root, refusing to build there",
+                           c->build_rel);
+                return -ELOOP;
+        }
         r = fs_copy_tree(src, dst);
         if (r < 0)
                 set_reason(c, "copying '%s' to '%s': %s", req->pkg_dir, c->build_rel, strerror(-r));

@@ -132,7 +132,7 @@ int sign_key_fingerprint(const struct sign_key *k, char ret[static 65]) {
         return cert_fingerprint(k->cert, ret);
 }
 
-int sign_cert_fingerprint(int rootfd, const char *cert_path, char ret[static 65]) {
+int sign_cert_load(int rootfd, const char *cert_path, X509 **ret) {
         _cleanup_(bio_freep) BIO *cb = NULL;
         _cleanup_free_ char *cdata = NULL;
         X509 *cert;
@@ -148,6 +148,17 @@ int sign_cert_fingerprint(int rootfd, const char *cert_path, char ret[static 65]
         cert = parse_cert(cb, cdata, clen);
         if (!cert)
                 return log_error_errno(-EBADMSG, "'%s': not a PEM or DER X.509 certificate", cert_path);
+        *ret = cert;
+        return 0;
+}
+
+int sign_cert_fingerprint(int rootfd, const char *cert_path, char ret[static 65]) {
+        X509 *cert = NULL;
+        int r;
+
+        r = sign_cert_load(rootfd, cert_path, &cert);
+        if (r < 0)
+                return r;
         r = cert_fingerprint(cert, ret);
         X509_free(cert);
         return r;

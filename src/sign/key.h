@@ -30,3 +30,8 @@ int sign_key_fingerprint(const struct sign_key *k, char ret[static 65]);
  * so `status` can compute a node key without reading the key). Errors as
  * sign_key_load() reports them for the certificate. */
 int sign_cert_fingerprint(int rootfd, const char *cert_path, char ret[static 65]);
+/* Loads the certificate alone, a root-relative PEM or DER file (to check
+ * signatures without the private key, which may not be readable). The caller
+ * frees *ret with X509_free(). Errors as sign_key_load() reports them for the
+ * certificate. */
+int sign_cert_load(int rootfd, const char *cert_path, X509 **ret);

@@ -129,6 +129,48 @@ static int sign_der(const char *path, const void *data, size_t len, const struct
         return 0;
 }
 
+int modsign_verify(const void *data, size_t len, X509 *cert, const char *name) {
+        _cleanup_(bio_freep) BIO *content = NULL;
+        _cleanup_(cms_freep) CMS_ContentInfo *cms = NULL;
+        STACK_OF(CMS_SignerInfo) *sis;
+        STACK_OF(X509) *certs = NULL;
+        const unsigned char *p;
+        size_t mod_len, der_len;
+        bool by_cert = false;
+        int ok;
+
+        if (len < MAGIC_LEN || memcmp((const uint8_t *) data + len - MAGIC_LEN, MODSIGN_MAGIC, MAGIC_LEN) != 0)
+                return log_error_errno(-ENODATA, "'%s': carries no module signature", name);
+        if (modsign_unsigned_len(data, len, &mod_len) < 0 || mod_len > MODULE_MAX)
+                return log_error_errno(-EBADMSG, "'%s': its module signature trailer is malformed", name);
+        der_len = len - MAGIC_LEN - sizeof(struct module_signature) - mod_len;
+        p = (const unsigned char *) data + mod_len;
+        cms = d2i_CMS_ContentInfo(NULL, &p, (long) der_len);
+        if (!cms || p != (const unsigned char *) data + mod_len + der_len) {
+                ERR_clear_error();
+                return log_error_errno(-EBADMSG, "'%s': its module signature is not a DER CMS message", name);
+        }
+        sis = CMS_get0_SignerInfos(cms);
+        for (int i = 0; i < sk_CMS_SignerInfo_num(sis); i++)
+                by_cert |= CMS_SignerInfo_cert_cmp(sk_CMS_SignerInfo_value(sis, i), cert) == 0;
+        if (!by_cert)
+                return log_error_errno(-EKEYREJECTED, "'%s': its module signature is not by the configured "
+                                       "certificate", name);
+        content = BIO_new_mem_buf(data, (int) mod_len);
+        certs = sk_X509_new_null();
+        if (!content || !certs || sk_X509_push(certs, cert) <= 0) {
+                sk_X509_free(certs);
+                return -ENOMEM;
+        }
+        ok = CMS_verify(cms, certs, NULL, content, NULL, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY);
+        sk_X509_free(certs);
+        ERR_clear_error();
+        if (ok != 1)
+                return log_error_errno(-EKEYREJECTED, "'%s': its module signature does not match the module "
+                                       "(changed after signing)", name);
+        return 0;
+}
+
 static int write_signed(int dirfd, const char *base, const char *path, mode_t mode, const void *mod,
                         size_t mod_len, const void *der, size_t der_len) {
         _cleanup_fs_tmp_ struct fs_tmp t = FS_TMP_INIT;

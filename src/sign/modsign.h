@@ -36,6 +36,13 @@ int modsign_kernel_hash(const struct kconfig *c, char **ret);
  * beyond the file). Pure; does not log. */
 int modsign_unsigned_len(const void *data, size_t len, size_t *ret_len);
 
+/* Checks the appended signature of a module's (decompressed) bytes: 0 when
+ * it carries one by cert (the signer's issuer and serial number are cert's)
+ * over the module before it. -ENODATA when it carries none, -EBADMSG for a
+ * malformed trailer or CMS message, -EKEYREJECTED when the signer is not cert
+ * or the signature does not match the module; each reported once with name. */
+int modsign_verify(const void *data, size_t len, X509 *cert, const char *name);
+
 /* Signs the module file at host_path in place with k's key and certificate,
  * hashing with hash_algo. A signature the module already carries is removed
  * first, so re-signing replaces it. The file is replaced atomically (a temp

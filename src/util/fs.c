@@ -488,6 +488,15 @@ char *root_host_path(const struct root *r, const char *p) {
         return path_join(r->path, p);
 }
 
+bool root_host_path_inside(const struct root *r, const char *rel) {
+        _cleanup_close_ int fd = fs_open_dir(r->fd, rel);
+        _cleanup_free_ char *host = root_host_path(r, rel);
+        struct stat a, b;
+
+        return fd >= 0 && host && fstat(fd, &a) == 0 && stat(host, &b) == 0 && a.st_dev == b.st_dev &&
+               a.st_ino == b.st_ino;
+}
+
 int fs_rename(int rootfd, const char *from, const char *to) {
         _cleanup_close_ int fd1 = -EBADF, fd2 = -EBADF;
         _cleanup_free_ char *b1 = NULL, *b2 = NULL;

@@ -24,6 +24,11 @@ int root_open(const char *path, struct root *ret);
 void root_done(struct root *r);
 /* Host path of a root-relative path (for programs we spawn). NULL on OOM. */
 char *root_host_path(const struct root *r, const char *rel);
+/* Whether the host path of the directory rel names the directory rel resolves
+ * to inside the root: a program we spawn resolves the host path as the host
+ * sees it, where a symbolic link on the way may lead out of the root. False
+ * when either does not exist. */
+bool root_host_path_inside(const struct root *r, const char *rel);
 
 /* openat2() with RESOLVE_IN_ROOT relative to rootfd; returns fd or -errno.
  * O_CLOEXEC is always added. rootfd AT_FDCWD (in every fs_* function that

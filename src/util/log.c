@@ -6,6 +6,7 @@ static log_fn_t sink;
 static void *sink_userdata;
 static enum log_level max_level = LOG_INFO;
 static char last_error[4096];
+static bool muted;
 
 const char *log_last_error(void) { return last_error; }
 
@@ -20,6 +21,12 @@ void log_set_sink(log_fn_t fn, void *userdata) {
 }
 
 void log_set_max_level(enum log_level level) { max_level = level; }
+
+bool log_set_muted(bool m) {
+        bool old = muted;
+        muted = m;
+        return old;
+}
 enum log_level log_get_max_level(void) { return max_level; }
 
 static void log_va(enum log_level level, const char *fmt, va_list ap) {
@@ -28,7 +35,7 @@ static void log_va(enum log_level level, const char *fmt, va_list ap) {
         vsnprintf(buf, sizeof buf, fmt, ap);
         if (level == LOG_ERR)
                 snprintf(last_error, sizeof last_error, "%s", buf);
-        if (!sink || level > max_level)
+        if (!sink || muted || level > max_level)
                 return;
         sink(sink_userdata, level, buf);
 }

@@ -12,6 +12,10 @@ typedef void (*log_fn_t)(void *userdata, enum log_level level, const char *msg);
 
 void log_set_sink(log_fn_t fn, void *userdata);
 void log_set_max_level(enum log_level level);
+/* While muted, messages reach no sink; errors still set log_last_error(). For
+ * a caller that turns the errors of what it calls into data (verify's
+ * findings). Returns the previous setting. */
+bool log_set_muted(bool muted);
 enum log_level log_get_max_level(void);
 
 void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);

@@ -507,3 +507,40 @@ TEST(cert_fingerprint) {
         ASSERT_ERR(sign_cert_fingerprint(fx.root.fd, "key.pem", b), -EBADMSG);
         ASSERT_TRUE(logged("'key.pem': not a PEM or DER X.509 certificate"));
 }
+
+/* modsign_verify() accepts what modsign_file() signed with the certificate
+ * loaded alone, and tells an unsigned module, a changed one and another
+ * signer apart. */
+TEST(verify_signature) {
+        _cleanup_free_ char *c = NULL, *hc = NULL;
+        X509 *cert = NULL, *other = NULL;
+        size_t clen = 0, mlen = 0;
+
+        if (!fixture())
+                return;
+        ASSERT_OK(write_file("v.ko", fx.module, fx.module_len));
+        hc = host("v.ko");
+        ASSERT_OK(modsign_file(hc, fx.key, "sha256"));
+        c = read_file("v.ko", &clen);
+        ASSERT_TRUE(c != NULL);
+        ASSERT_OK(sign_cert_load(fx.root.fd, "cert.pem", &cert));
+        logs_reset();
+        ASSERT_OK(modsign_verify(c, clen, cert, "v.ko"));
+        ASSERT_OK(modsign_unsigned_len(c, clen, &mlen));
+        ASSERT_ERR(modsign_verify(c, mlen, cert, "v.ko"), -ENODATA);
+        ASSERT_MSG("'v.ko': carries no module signature");
+        c[mlen / 2] ^= 1;
+        ASSERT_ERR(modsign_verify(c, clen, cert, "v.ko"), -EKEYREJECTED);
+        ASSERT_MSG("does not match the module");
+        c[mlen / 2] ^= 1;
+        ASSERT_EQ(run((const char *const[]) { "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                                               "-subj", "/CN=other", "-days", "1", "-keyout", "other.key",
+                                               "-out", "other.pem", NULL }), 0);
+        ASSERT_OK(sign_cert_load(fx.root.fd, "other.pem", &other));
+        ASSERT_ERR(modsign_verify(c, clen, other, "v.ko"), -EKEYREJECTED);
+        ASSERT_MSG("not by the configured certificate");
+        c[clen - 28 - 12 + 2] ^= 1; /* the trailer's id_type */
+        ASSERT_ERR(modsign_verify(c, clen, cert, "v.ko"), -EBADMSG);
+        X509_free(cert);
+        X509_free(other);
+}

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include "test.h"
 #include "tmproot.h"
+#include "core/lock.h"
 #include "core/state.h"
 #include "util/strv.h"
 
@@ -90,6 +91,31 @@ TEST(newer_schema_refused) {
                 s = NULL;
                 ASSERT_ERR(state_open(&r, 0, &s), -EPROTO);
         }
+        root_done(&r);
+        rmroot(d);
+}
+
+/* A second taker with LOCK_NO_WAIT gets -EAGAIN until the first closes its
+ * fd; taking the lock writes nothing (a no-op run leaves the root as it was). */
+TEST(lock_excludes_and_writes_nothing) {
+        char *d = mkroot();
+        struct root r;
+        _cleanup_free_ char *text = NULL;
+        bool waited = true;
+        int fd, fd2;
+        size_t len;
+
+        ASSERT_OK(root_open(d, &r));
+        fd = lock_take(&r, 0, &waited);
+        ASSERT_OK(fd);
+        ASSERT_FALSE(waited);
+        ASSERT_OK(fs_read_all(r.fd, STATE_DIR "/lock", 64, &text, &len));
+        ASSERT_EQ(len, 0);
+        ASSERT_ERR(lock_take(&r, LOCK_NO_WAIT, &waited), -EAGAIN);
+        close(fd);
+        fd2 = lock_take(&r, LOCK_NO_WAIT, &waited);
+        ASSERT_OK(fd2);
+        close(fd2);
         root_done(&r);
         rmroot(d);
 }
