@@ -6,7 +6,8 @@
 # for byte, or the complete new one (the .cmdline is new and its PE checksum
 # is right); a failed run leaves no temp file on the ESP (a killed one may,
 # and the next sync removes it); and a sync without faults then installs the
-# new UKI, after which another sync is a no-op.
+# new UKI, after which another sync is a no-op and verify finds the state
+# and the files in agreement.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -74,6 +75,7 @@ for mode in 5 28 kill; do
                 [[ -z $(find "$ROOT/efi" -name '.#*') ]] || fail "$mode at $n: the next sync left temp files"
                 dk 0 sync
                 assert_not_contains "$DK_OUT" "installed /efi" "a no-op sync after $mode at $n"
+                dk 0 verify
                 # the fault was past the last operation: every point was tried
                 if ((rc == 0)); then
                         echo "$name: $((n - 1)) fault points, each one left the ESP whole"
