@@ -93,6 +93,24 @@ add_older_kernel() {
                 cp "$ROOT/boot/$f-$from" "$ROOT/boot/$f-$new"
         done
 }
+# need_stub: skip unless systemd's EFI stub is installed
+need_stub() {
+        [[ -r /usr/lib/systemd/boot/efi/linuxx64.efi.stub ]] || skip "systemd-boot-efi is not installed"
+}
+# boot_uki UKI DISK WHAT: boot UKI as the removable-media loader of an ESP
+# under OVMF (QEMU TCG; BOOT_SECURE=1: Secure Boot firmware) with DISK as the
+# root disk; fail unless the root file system's marker appears. The console
+# log is $CONSOLE afterwards.
+boot_uki() {
+        local esp rc=0
+        esp=$(mktemp -d "$TEST_TMP/esp.XXXXXX")
+        CONSOLE=$esp.console
+        mkdir -p "$esp/EFI/BOOT"
+        cp "$1" "$esp/EFI/BOOT/BOOTX64.EFI"
+        BOOT_LOG=$CONSOLE BOOT_QUIET=1 "$REPO/tests/boot/boot-efi.sh" "$esp" "$2" || rc=$?
+        ((rc == 0)) || { tail -n 50 "$CONSOLE" >&2; fail "$3 did not boot (boot-efi.sh exit $rc)"; }
+        echo "booted $3: $(grep -a '^DISTKERNEL-BOOT-OK' "$CONSOLE")"
+}
 # put_source DIR: copy a package source directory into $ROOT/usr/src/
 # (tests/data/NAME-VERSION when DIR has no slash) and print its path as seen
 # from inside the root (/usr/src/NAME-VERSION).

@@ -11,7 +11,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-[[ -r /usr/lib/systemd/boot/efi/linuxx64.efi.stub ]] || skip "systemd-boot-efi is not installed"
+need_stub
 command -v objcopy >/dev/null || skip "objcopy is not installed"
 need_kernel "$KVER_A"
 mkroot "$KVER_A"

@@ -9,7 +9,7 @@
 
 BOOT=$REPO/tests/boot
 command -v dracut >/dev/null || skip "dracut is not installed"
-[[ -r /usr/lib/systemd/boot/efi/linuxx64.efi.stub ]] || skip "systemd-boot-efi is not installed"
+need_stub
 need_kernel "$KVER_A"
 mkroot "$KVER_A"
 put_source dkroot-1.0 >/dev/null
@@ -44,13 +44,6 @@ objcopy -O binary --only-section=.cmdline "$uki" "$TEST_TMP/cmdline"
 assert_contains "$(tr -d '\0' <"$TEST_TMP/cmdline")" "dk.dracut=again" "the executable's .cmdline"
 
 step "it boots"
-esp=$TEST_TMP/esp
-mkdir -p "$esp/EFI/BOOT"
-cp "$uki" "$esp/EFI/BOOT/BOOTX64.EFI"
-log=$TEST_TMP/console.log
-rc=0
-BOOT_LOG=$log BOOT_QUIET=1 "$BOOT/boot-efi.sh" "$esp" "$disk" || rc=$?
-((rc == 0)) || { tail -n 50 "$log" >&2; fail "dracut's UKI did not boot (exit $rc)"; }
-grep -q "^DISTKERNEL-CMDLINE: .*dk.dracut=again" "$log" || fail "the booted kernel did not get the command line"
-grep -q '^dkroot ' "$log" || fail "dkroot is not loaded in the booted system"
-echo "booted: $(grep -a '^DISTKERNEL-BOOT-OK' "$log")"
+boot_uki "$uki" "$disk" "dracut's UKI"
+grep -q "^DISTKERNEL-CMDLINE: .*dk.dracut=again" "$CONSOLE" || fail "the booted kernel did not get the command line"
+grep -q '^dkroot ' "$CONSOLE" || fail "dkroot is not loaded in the booted system"

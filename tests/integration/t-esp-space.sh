@@ -9,7 +9,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-[[ -r /usr/lib/systemd/boot/efi/linuxx64.efi.stub ]] || skip "systemd-boot-efi is not installed"
+need_stub
 need_kernel "$KVER_A" "$KVER_B" "$KVER_C"
 old=6.1.0-1-amd64
 mkroot "$KVER_A"

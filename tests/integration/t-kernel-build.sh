@@ -14,7 +14,7 @@
 BOOT=$REPO/tests/boot
 [[ -n ${KSRC:-} && -e $KSRC/Makefile ]] || skip "the kernel sources are not unpacked (tests/fixtures/prepare.sh)"
 for tool in flex bison bc; do command -v $tool >/dev/null || skip "$tool is not installed"; done
-[[ -r /usr/lib/systemd/boot/efi/linuxx64.efi.stub ]] || skip "systemd-boot-efi is not installed"
+need_stub
 "$FIXTURES/mkroot.sh" "$ROOT" >/dev/null || fail "mkroot.sh"
 mkdir -p "$ROOT/etc/kernel/config.d" "$ROOT/efi/EFI/Linux"
 cp "$DATA/kernel-config.d/"*.config "$ROOT/etc/kernel/config.d/"
@@ -59,18 +59,11 @@ assert_file "$ROOT/efi/EFI/Linux/kb-$kver.efi"
 assert_contains "$DK_OUT" "default kernel: $kver" "kernel build output"
 
 step "the UKI of the built kernel boots with dkroot loaded"
-esp=$TEST_TMP/esp
-mkdir -p "$esp/EFI/BOOT"
-cp "$ROOT/efi/EFI/Linux/kb-$kver.efi" "$esp/EFI/BOOT/BOOTX64.EFI"
-log=$TEST_TMP/console.log
-rc=0
-BOOT_LOG=$log BOOT_QUIET=1 "$BOOT/boot-efi.sh" "$esp" "$disk" || rc=$?
-((rc == 0)) || { tail -n 50 "$log" >&2; fail "the built kernel did not boot (exit $rc)"; }
-grep -q "^DISTKERNEL-BOOT-OK .*kernel=$kver" "$log" || fail "the marker does not name $kver"
-grep -q '^dkroot ' "$log" || fail "dkroot is not loaded in the booted system"
-grep -q "Loaded X.509 cert 'distkernel-kbuild-test" "$log" || fail "the kernel does not trust the module signing key"
-! grep -q "module verification failed" "$log" || fail "a module failed its signature check"
-echo "booted: $(grep -a '^DISTKERNEL-BOOT-OK' "$log")"
+boot_uki "$ROOT/efi/EFI/Linux/kb-$kver.efi" "$disk" "the built kernel's UKI"
+grep -q "^DISTKERNEL-BOOT-OK .*kernel=$kver" "$CONSOLE" || fail "the marker does not name $kver"
+grep -q '^dkroot ' "$CONSOLE" || fail "dkroot is not loaded in the booted system"
+grep -q "Loaded X.509 cert 'distkernel-kbuild-test" "$CONSOLE" || fail "the kernel does not trust the module signing key"
+! grep -q "module verification failed" "$CONSOLE" || fail "a module failed its signature check"
 
 step "two newer kernels later, gc removes the built kernel whole"
 addkernel "$KVER_C"

@@ -13,7 +13,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-[[ -r /usr/lib/systemd/boot/efi/linuxx64.efi.stub ]] || skip "systemd-boot-efi is not installed"
+need_stub
 command -v run-parts >/dev/null || skip "run-parts is not installed"
 need_kernel "$KVER_A" "$KVER_B" "$KVER_C"
 mkroot "$KVER_A"

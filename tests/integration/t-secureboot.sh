@@ -11,7 +11,7 @@ BOOT=$REPO/tests/boot
 key=/usr/share/ovmf/PkKek-1-snakeoil.key
 cert=/usr/share/ovmf/PkKek-1-snakeoil.pem
 [[ -r $key && -r $cert && -r /usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd ]] || skip "ovmf's snakeoil keys are missing"
-[[ -r /usr/lib/systemd/boot/efi/linuxx64.efi.stub ]] || skip "systemd-boot-efi is not installed"
+need_stub
 command -v sbverify >/dev/null || skip "sbverify is not installed (sbsigntool)"
 need_kernel "$KVER_A"
 mkroot "$KVER_A"
@@ -34,15 +34,8 @@ assert_file "$uki"
 sbverify --cert "$cert" "$uki" >"$TEST_TMP/sbverify.out" 2>&1 || { cat "$TEST_TMP/sbverify.out" >&2; fail "sbverify refuses the UKI"; }
 
 step "the Secure Boot firmware boots it"
-esp=$TEST_TMP/esp
-mkdir -p "$esp/EFI/BOOT"
-cp "$uki" "$esp/EFI/BOOT/BOOTX64.EFI"
-log=$TEST_TMP/console.log
-rc=0
-BOOT_SECURE=1 BOOT_LOG=$log BOOT_QUIET=1 "$BOOT/boot-efi.sh" "$esp" "$disk" || rc=$?
-((rc == 0)) || { tail -n 40 "$log" >&2; fail "the signed UKI did not boot under Secure Boot (exit $rc)"; }
-grep -qi "secure boot enabled" "$log" || { grep -ai secure "$log" >&2; fail "the kernel does not report Secure Boot enabled"; }
-echo "booted: $(grep -a '^DISTKERNEL-BOOT-OK' "$log")"
+BOOT_SECURE=1 boot_uki "$uki" "$disk" "the signed UKI under Secure Boot"
+grep -qi "secure boot enabled" "$CONSOLE" || { grep -ai secure "$CONSOLE" >&2; fail "the kernel does not report Secure Boot enabled"; }
 
 step "a world-readable key is refused and the UKI stays"
 sum=$(sha256sum <"$uki")

@@ -10,7 +10,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-[[ -r /usr/lib/systemd/boot/efi/linuxx64.efi.stub ]] || skip "systemd-boot-efi is not installed"
+need_stub
 command -v openssl >/dev/null || skip "openssl is not installed"
 need_kernel "$KVER_A" "$KVER_C"
 mkroot "$KVER_A" "$KVER_C"
