@@ -22,7 +22,14 @@ chmod 1777 "$dlogdir"
 dlog=$dlogdir/distccd.log
 distccd --daemon --listen 127.0.0.1 --port "$port" --allow 127.0.0.1 --log-file "$dlog" --log-level info \
         --pid-file "$TEST_TMP/distccd.pid" || fail "distccd does not start"
-trap 'kill "$(cat "$TEST_TMP/distccd.pid" 2>/dev/null)" 2>/dev/null; rm -rf "$dlogdir"; cleanup' EXIT
+stop_distccd() {
+        local rc=$?
+        kill "$(cat "$TEST_TMP/distccd.pid" 2>/dev/null)" 2>/dev/null || :
+        rm -rf "$dlogdir"
+        (exit "$rc")
+        cleanup # returns the test's status
+}
+trap stop_distccd EXIT
 for ((i = 0; i < 50; i++)); do [[ -s $TEST_TMP/distccd.pid ]] && break; sleep 0.1; done
 export DISTCC_HOSTS=127.0.0.1:$port DISTCC_FALLBACK=0
 

@@ -29,7 +29,13 @@ spare=$(($(stat -c %s "$KERNELS_DIR/$KVER_C/boot/vmlinuz-$KVER_C") / 2))
 cp -a "$ROOT/efi" "$TEST_TMP/efi-copy"
 mount -t tmpfs -o size=$(((used + spare) / 1024))k distkernel-test-esp "$ROOT/efi" 2>/dev/null ||
         skip "cannot mount a tmpfs (not allowed here)"
-trap 'umount "$ROOT/efi" 2>/dev/null; cleanup' EXIT
+unmount_esp() {
+        local rc=$?
+        umount "$ROOT/efi" 2>/dev/null || :
+        (exit "$rc")
+        cleanup # returns the test's status
+}
+trap unmount_esp EXIT
 cp -a "$TEST_TMP/efi-copy/." "$ROOT/efi/"
 df -h "$ROOT/efi" | tail -n 1
 
