@@ -232,7 +232,7 @@ const struct pe_section *pe_find_section(const struct pe_image *pe, const char *
 }
 
 int pe_read_section(int fd, const struct pe_section *s, size_t max, void **ret, size_t *ret_len) {
-        size_t n = s->virtual_size, from_file, got;
+        size_t n = s->virtual_size, from_file, got = 0;
         _cleanup_free_ uint8_t *buf = NULL;
         int r;
 
@@ -294,7 +294,7 @@ int pe_checksum_fd(int fd, uint64_t csum_offset, uint32_t *ret) {
         if (!buf)
                 return -ENOMEM;
         for (;;) {
-                size_t n;
+                size_t n = 0;
                 int r = pread_full(fd, buf, bufsize, off, &n);
                 if (r < 0)
                         return r;

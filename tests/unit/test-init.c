@@ -245,7 +245,8 @@ static void make_ext(uint32_t compat, uint32_t incompat, uint32_t ro_compat, con
         put32(sb + 0x60, incompat);
         put32(sb + 0x64, ro_compat);
         memcpy(sb + 0x68, uuid_bytes, 16);
-        strncpy((char *) sb + 0x78, label, 16);
+        /* the volume name field: up to 16 bytes, NUL-padded, not terminated */
+        memcpy(sb + 0x78, label, strnlen(label, 16));
 }
 
 TEST(probe_ext4) {
