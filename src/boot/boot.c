@@ -241,24 +241,41 @@ static bool entry_intact(const struct ctx *c, const struct entry *e) {
 
 static char *host_path(const struct ctx *c, const char *rel) { return rel ? root_host_path(c->root, rel) : NULL; }
 
-/* Assembles the UKI into the stage dir; returns its root-relative path. */
+/* The UKI's inputs as host paths (kept in *keep, freed by the caller). */
+static int uki_request_for(const struct ctx *c, const struct entry *e, char *keep[static 4],
+                           struct uki_request *ret) {
+        keep[0] = host_path(c, e->k->image);
+        keep[1] = host_path(c, e->initrd);
+        keep[2] = host_path(c, c->cfg->uki_splash);
+        keep[3] = host_path(c, c->cfg->uki_dtb);
+        if (!keep[0] || (e->initrd && !keep[1]))
+                return -ENOMEM;
+        *ret = (struct uki_request) {
+                .rootfd = c->root->fd, .mode = 0644, .stub = c->env->stub, .linux_path = keep[0],
+                .initrd = keep[1], .cmdline = c->env->cmdline, .os_release = c->env->os_release,
+                .uname = e->k->kver, .splash = keep[2], .dtb = keep[3], .output_fd = -1,
+        };
+        return 0;
+}
+
+/* Assembles the UKI into the stage dir (to be signed on its way to $BOOT);
+ * returns its root-relative path. */
 static int build_uki(const struct ctx *c, const struct entry *e, char **ret) {
         _cleanup_free_ char *out = strdup_printf(BOOT_STAGE_DIR "/%s.efi", e->k->kver);
-        _cleanup_free_ char *linux_host = host_path(c, e->k->image), *initrd_host = host_path(c, e->initrd);
-        _cleanup_free_ char *splash = host_path(c, c->cfg->uki_splash), *dtb = host_path(c, c->cfg->uki_dtb);
+        char *keep[4] = {};
+        struct uki_request req;
         int r;
 
-        if (!out || !linux_host || (e->initrd && !initrd_host))
-                return -ENOMEM;
-        r = fs_mkdir_p(c->root->fd, BOOT_STAGE_DIR, 0700);
-        if (r < 0)
-                return log_error_errno(r, "'%s': cannot create: %s", BOOT_STAGE_DIR, strerror(-r));
-        struct uki_request req = {
-                .rootfd = c->root->fd, .output = out, .mode = 0600, .stub = c->env->stub,
-                .linux_path = linux_host, .initrd = initrd_host, .cmdline = c->env->cmdline,
-                .os_release = c->env->os_release, .uname = e->k->kver, .splash = splash, .dtb = dtb,
-        };
-        r = uki_build(&req);
+        r = out ? uki_request_for(c, e, keep, &req) : -ENOMEM;
+        if (r >= 0)
+                r = fs_mkdir_p(c->root->fd, BOOT_STAGE_DIR, 0700);
+        if (r >= 0) {
+                req.output = out;
+                req.mode = 0600;
+                r = uki_build(&req);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(keep); i++)
+                free(keep[i]);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(out);
@@ -346,11 +363,17 @@ static int make_room(const struct ctx *c, const struct entry *e) {
         return 0;
 }
 
+static void free_uki_inputs(char *(*l)[4]) {
+        for (size_t i = 0; i < 4; i++)
+                free((*l)[i]);
+}
+
 /* Stages every file of the entry (the main one, e.g. the BLS entry, last to be
  * published), then publishes and records them. */
 static int install_entry(const struct ctx *c, struct entry *e, const char *key) {
         _cleanup_(publish_set_done) struct publish_set set = {};
         _cleanup_free_ char *staged_uki = NULL, *text = NULL;
+        _cleanup_(free_uki_inputs) char *uki_inputs[4] = {};
         const struct sign_key *sb = c->env->sbkey;
         int r = 0;
 
@@ -368,7 +391,13 @@ static int install_entry(const struct ctx *c, struct entry *e, const char *key) 
         case LAYOUT_UKI:
                 if (e->initrd_is_uki)
                         r = publish_add_copy(&set, e->targets[0], e->initrd, 0644, sb);
-                else {
+                else if (!sb) {
+                        /* assembled straight into its temp on $BOOT: one write of the bytes */
+                        struct uki_request req;
+                        r = uki_request_for(c, e, uki_inputs, &req);
+                        if (r >= 0)
+                                r = publish_add_uki(&set, e->targets[0], &req, 0644);
+                } else {
                         r = build_uki(c, e, &staged_uki);
                         if (r >= 0)
                                 r = publish_add_copy(&set, e->targets[0], staged_uki, 0644, sb);

@@ -20,6 +20,7 @@ void publish_set_done(struct publish_set *s) {
                 free(it->target);
                 free(it->source);
                 free(it->data);
+                free(it->uki);
         }
         free(s->items);
         *s = (struct publish_set) {};
@@ -54,6 +55,26 @@ int publish_add_data(struct publish_set *s, const char *target, const char *data
         memcpy(it->data, data, len);
         it->len = len;
         return 0;
+}
+
+int publish_add_uki(struct publish_set *s, const char *target, const struct uki_request *req, mode_t mode) {
+        struct publish_item *it = add_item(s, target, mode);
+        if (!it || !(it->uki = malloc(sizeof *req)))
+                return -ENOMEM;
+        *it->uki = *req;
+        it->uki->output = it->target;
+        return 0;
+}
+
+/* What a UKI will take: its inputs, plus headers and alignment. */
+static uint64_t uki_size_hint(const struct uki_request *req) {
+        const char *in[] = { req->stub, req->linux_path, req->initrd, req->splash, req->dtb };
+        uint64_t n = 1u << 20;
+        struct stat st;
+        for (size_t i = 0; i < ELEMENTSOF(in); i++)
+                if (in[i] && stat(in[i], &st) >= 0)
+                        n += (uint64_t) st.st_size;
+        return n;
 }
 
 int publish_free_space(const struct root *root, const char *dir, uint64_t *ret) {
@@ -93,7 +114,9 @@ static int check_space(const struct root *root, struct publish_set *s) {
                                 return -ENOMEM;
                         if (!streq(d, dir))
                                 continue;
-                        if (s->items[j].source) {
+                        if (s->items[j].uki)
+                                need += uki_size_hint(s->items[j].uki);
+                        else if (s->items[j].source) {
                                 r = fs_stat(root->fd, s->items[j].source, &st);
                                 if (r < 0)
                                         return log_error_errno(r, "'%s': cannot stat: %s", s->items[j].source,
@@ -153,7 +176,14 @@ static int stage_one(const struct root *root, struct publish_item *it) {
                 if (in < 0)
                         return log_error_errno(in, "'%s': cannot open: %s", it->source, strerror(-in));
         }
-        if (it->sign) {
+        if (it->uki) {
+                it->uki->output_fd = it->tmp.fd;
+                r = uki_build(it->uki);
+                if (r >= 0)
+                        r = lseek(it->tmp.fd, 0, SEEK_SET) < 0 ? -errno : 0;
+                if (r >= 0)
+                        r = hash_fd(it->tmp.fd, it->file.sha256);
+        } else if (it->sign) {
                 r = authenticode_sign_fd(in, it->tmp.fd, it->sign, it->source);
                 if (r >= 0)
                         r = lseek(it->tmp.fd, 0, SEEK_SET) < 0 ? -errno : 0;

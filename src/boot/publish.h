@@ -3,6 +3,7 @@
 
 #include "core/state.h"
 #include "sign/key.h"
+#include "uki/uki.h"
 #include "util/fs.h"
 
 /* Installing a set of files that belong together, in two steps: publish_stage()
@@ -21,6 +22,7 @@ struct publish_item {
         size_t len;
         mode_t mode;
         const struct sign_key *sign;  /* Authenticode-sign the copy */
+        struct uki_request *uki;  /* or assemble a UKI straight into the temp */
         struct fs_tmp tmp;
         struct state_file file;   /* what gets recorded */
 };
@@ -34,6 +36,9 @@ void publish_set_done(struct publish_set *s);
 int publish_add_copy(struct publish_set *s, const char *target, const char *source, mode_t mode,
                      const struct sign_key *sign);
 int publish_add_data(struct publish_set *s, const char *target, const char *data, size_t len, mode_t mode);
+/* A UKI assembled by uki_build() straight into the target's temp (req is
+ * copied; its strings must outlive the set). */
+int publish_add_uki(struct publish_set *s, const char *target, const struct uki_request *req, mode_t mode);
 /* -ENOSPC with a message saying how much is needed and free when a target's
  * file system lacks room. */
 int publish_stage(const struct root *root, struct publish_set *s);

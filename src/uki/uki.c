@@ -393,6 +393,12 @@ static int write_output(struct uki_ctx *c) {
 
         if (!buf)
                 return -ENOMEM;
+        if (c->req->output_fd > 0) {
+                o.fd = c->req->output_fd;
+                if (ftruncate(o.fd, 0) < 0 || lseek(o.fd, 0, SEEK_SET) < 0)
+                        return log_error_errno(-errno, "'%s': cannot rewind: %m", o.name);
+                return write_sections(c, &o);
+        }
         r = fs_tmp_open(c->req->rootfd, c->req->output, c->req->mode ?: 0644, &t);
         if (r < 0)
                 return log_error_errno(r, "'%s': cannot create a temporary file: %s", o.name, strerror(-r));

@@ -39,11 +39,14 @@ struct uki_request {
         const char *splash;     /* host path of a BMP, or NULL */
         const char *dtb;        /* host path of a flattened devicetree, or NULL */
         const char *sbat;       /* SBAT CSV entries to add, or NULL for the "uki" line */
+        int output_fd;          /* > 0: write here (from offset 0) instead of output, which then
+                                 * only names it in messages; the caller makes it durable */
 };
 
 /* Assembles the UKI and writes it atomically to req->output: a temp file in the
  * target directory, renamed over the target after fsync; on failure the target
- * is untouched and no temp file is left. The big inputs are streamed.
+ * is untouched and no temp file is left (or, with output_fd, into that file).
+ * The big inputs are streamed.
  * Errors: -EBADMSG for a malformed stub or kernel, -EINVAL for a signed stub
  * or a bad request, -ENOSPC when the stub has no room for the section headers,
  * -EFBIG past 4 GiB, -ENOENT for a missing input, I/O errors; each reported
