@@ -2,7 +2,8 @@
 # The project's test command: bash tests/run.sh
 #
 #  1. tests/fixtures/prepare.sh: build tools, kernels, headers, dkms sources
-#  2. two builds: build/ (plain) and build-san/ (ASan + UBSan), both -Dwerror
+#  2. three builds: build/ (plain), build-san/ (ASan + UBSan), both tested,
+#     and build-release/ (-O3, compiled only), all -Dwerror
 #  3. the unit tests of both builds (meson test)
 #  4. the integration tests (tests/integration/run.sh) against build-san
 #  5. one closing line: "N passed, N failed, N skipped" over everything
@@ -59,6 +60,14 @@ if build build-san -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
         builds_ok+=(build-san)
 else
         note_failure "build (sanitizers)"
+fi
+
+# gcc -O3 sees what -O2 does not (maybe-uninitialized, string truncation):
+# the release build must compile warning-free too; its tests are the plain
+# build's.
+section "build: release -O3 (build-release/), compile only"
+if ! build build-release -Dwerror=true -Dbuildtype=release; then
+        note_failure "build (release)"
 fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
