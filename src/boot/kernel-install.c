@@ -98,6 +98,17 @@ int boot_kernel_install_add(const struct root *root, struct state *st, const str
                 r = fs_mkdir_p(root->fd, LOG_DIR, 0755);
         if (r < 0)
                 return log_error_errno(r, "'%s': cannot create: %s", tokdir, strerror(-r));
+        /* kernel-install and its plugins write and read at host paths */
+        {
+                _cleanup_free_ char *h1 = NULL, *h2 = NULL, *h3 = NULL;
+                r = root_host_dir(root, env->boot, "run kernel-install", &h1);
+                if (r >= 0)
+                        r = root_host_dir(root, tokdir, "run kernel-install", &h2);
+                if (r >= 0)
+                        r = root_host_dir(root, KI_CONF_DIR, "run kernel-install", &h3);
+                if (r < 0)
+                        return r;
+        }
         envp = strv_copy(environ);
         if (!envp || strv_pushf(&envp, "BOOT_ROOT=%s", boot_host) < 0 ||
             strv_pushf(&envp, "KERNEL_INSTALL_CONF_ROOT=%s", conf) < 0 ||

@@ -231,7 +231,8 @@ int irnode_generate(const struct irnode *n, const struct root *root) {
 }
 
 void irnode_abort(struct irnode *n, const struct root *root) {
-        (void) fs_unlink(root->fd, n->tmp);
+        if (n->tmp) /* NULL when it never started (a dependency failed) */
+                (void) fs_unlink(root->fd, n->tmp);
 }
 
 /* After a layout change the kernel's previous initramfs sits elsewhere: remove
@@ -299,7 +300,7 @@ char *irnode_log_tail(const struct irnode *n, const struct root *root) {
         _cleanup_free_ char *text = NULL;
         char *end, *start;
 
-        if (fs_read_all(root->fd, n->log, 16u << 20, &text, NULL) < 0)
+        if (!n->log || fs_read_all(root->fd, n->log, 16u << 20, &text, NULL) < 0)
                 return NULL;
         end = text + strlen(text);
         while (end > text && (end[-1] == '\n' || end[-1] == ' '))

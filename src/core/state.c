@@ -141,6 +141,13 @@ int state_open(const struct root *root, enum state_open_flags flags, struct stat
                 if (r < 0)
                         return log_error_errno(r, "'%s': cannot create: %s", STATE_DIR, strerror(-r));
         }
+        /* sqlite opens the host path */
+        {
+                _cleanup_free_ char *dir = NULL;
+                r = root_host_dir(root, STATE_DIR, "open the state database", &dir);
+                if (r < 0)
+                        return r;
+        }
         if (sqlite3_open_v2(s->path, &s->db,
                             (flags & STATE_READONLY) ? SQLITE_OPEN_READONLY
                                                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,

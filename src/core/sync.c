@@ -152,8 +152,11 @@ static int depmod_finish(void *userdata, int status) {
         if (status != 0) {
                 u->kjob->failed = true;
                 u->run->failed++;
-                log_error("kernel '%s': depmod failed (status %d, log: %s/depmod-%s.log)",
-                          u->kjob->kernel->kver, status, LOG_DIR, u->kjob->kernel->kver);
+                if (status < 0) /* it did not start; the cause is logged */
+                        log_error("kernel '%s': depmod could not run: %s", u->kjob->kernel->kver, strerror(-status));
+                else
+                        log_error("kernel '%s': depmod failed (status %d, log: %s/depmod-%s.log)",
+                                  u->kjob->kernel->kver, status, LOG_DIR, u->kjob->kernel->kver);
                 return -1;
         }
         if (u->kjob->changed && dk)
@@ -200,7 +203,7 @@ static int ir_finish(void *userdata, int status) {
         if (r >= 0)
                 n->result = IR_BUILT;
         else {
-                _cleanup_free_ char *tail = irnode_log_tail(n, u->run->root);
+                _cleanup_free_ char *tail = status == EXEC_BLOCKED ? NULL : irnode_log_tail(n, u->run->root);
                 irnode_abort(n, u->run->root);
                 n->result = IR_FAILED;
                 n->message = status == EXEC_BLOCKED ? strdup("not generated: depmod failed") :

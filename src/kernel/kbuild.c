@@ -360,9 +360,7 @@ static int install(struct kb *b) {
         mods_rel = strdup_printf("/usr/lib/modules/%s", b->kver);
         headers_rel = strdup_printf("/usr/src/linux-%s", b->kver);
         build_link = strdup_printf("/usr/lib/modules/%s/build", b->kver);
-        dst_mods = mods_rel ? root_host_path(root, mods_rel) : NULL;
-        dst_headers = headers_rel ? root_host_path(root, headers_rel) : NULL;
-        if (!dst_mods || !dst_headers || !build_link)
+        if (!mods_rel || !headers_rel || !build_link)
                 return -ENOMEM;
         if (symlinkat(headers_rel, AT_FDCWD, (src_link = path_join(mods, "build"))) < 0)
                 return log_error_errno(-errno, "'%s': cannot create: %m", src_link);
@@ -371,6 +369,19 @@ static int install(struct kb *b) {
                 r = fs_mkdir_p(root->fd, "/usr/lib/modules", 0755);
         if (r < 0)
                 return r;
+        /* the renames below and depmod work at host paths */
+        {
+                _cleanup_free_ char *src_dir = NULL, *mods_dir = NULL;
+                r = root_host_dir(root, "/usr/src", "install the kernel headers", &src_dir);
+                if (r >= 0)
+                        r = root_host_dir(root, "/usr/lib/modules", "install the kernel", &mods_dir);
+                if (r < 0)
+                        return r;
+                dst_headers = path_join(src_dir, headers_rel + strlen("/usr/src/"));
+                dst_mods = path_join(mods_dir, b->kver);
+                if (!dst_headers || !dst_mods)
+                        return -ENOMEM;
+        }
         (void) run(b, (const char *const[]) { "rm", "-rf", "--", dst_headers, NULL }, "replace the headers");
         if (rename(headers, dst_headers) < 0)
                 return log_error_errno(-errno, "'%s': cannot install: %m", dst_headers);
@@ -403,14 +414,14 @@ int kbuild_run(const struct kbuild_request *req, char **ret_kver) {
         r = fs_mkdir_p(req->root->fd, tmp_rel, 0755);
         if (r < 0)
                 return log_error_errno(r, "'%s': cannot create: %s", tmp_rel, strerror(-r));
-        b.out = root_host_path(req->root, tmp_rel);
-        if (!b.out)
-                return -ENOMEM;
+        r = root_host_dir(req->root, tmp_rel, "build the kernel", &b.out);
+        if (r < 0)
+                return r;
         r = configure(&b);
         if (r >= 0)
                 r = kernelrelease(&b);
-        if (r >= 0 && !(final = root_host_path(req->root, KBUILD_DIR)))
-                r = -ENOMEM;
+        if (r >= 0)
+                r = root_host_dir(req->root, KBUILD_DIR, "build the kernel", &final);
         if (r >= 0) {
                 /* the build dir is named after the release: kbuild/KVER */
                 char *dir = strdup_printf("%s/%s", final, b.kver);

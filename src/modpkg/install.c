@@ -229,7 +229,16 @@ int modpkg_uninstall(const struct root *root, struct state *st, const char *kver
 }
 
 int modpkg_depmod_start(const struct root *root, const char *kver, int log_fd, pid_t *ret_pid) {
+        _cleanup_free_ char *dir = strdup_printf("/lib/modules/%s", kver), *host = NULL;
         struct spawn s = SPAWN_INIT;
+        int r;
+
+        /* depmod writes its indexes at the host path ROOT/lib/modules/KVER */
+        if (!dir)
+                return -ENOMEM;
+        r = root_host_dir(root, dir, "run depmod", &host);
+        if (r < 0)
+                return r;
         s.argv = (const char *const[]) { "depmod", "-b", root->path, kver, NULL };
         s.fd_out = log_fd;
         s.fd_err = log_fd >= 0 ? -2 : 2;

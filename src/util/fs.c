@@ -497,6 +497,21 @@ bool root_host_path_inside(const struct root *r, const char *rel) {
                a.st_ino == b.st_ino;
 }
 
+int root_host_dir(const struct root *r, const char *rel, const char *what, char **ret) {
+        _cleanup_free_ char *host = root_host_path(r, rel);
+        struct stat st;
+
+        if (!host)
+                return -ENOMEM;
+        if (fs_stat(r->fd, rel, &st) < 0 || !S_ISDIR(st.st_mode))
+                return log_error_errno(-ENOENT, "'%s': no such directory, cannot %s there", rel, what);
+        if (!root_host_path_inside(r, rel))
+                return log_error_errno(-ELOOP, "'%s': a symbolic link on the way leads out of the root, refusing to "
+                                       "%s there", rel, what);
+        *ret = TAKE_PTR(host);
+        return 0;
+}
+
 int fs_rename(int rootfd, const char *from, const char *to) {
         _cleanup_close_ int fd1 = -EBADF, fd2 = -EBADF;
         _cleanup_free_ char *b1 = NULL, *b2 = NULL;

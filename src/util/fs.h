@@ -29,6 +29,12 @@ char *root_host_path(const struct root *r, const char *rel);
  * sees it, where a symbolic link on the way may lead out of the root. False
  * when either does not exist. */
 bool root_host_path_inside(const struct root *r, const char *rel);
+/* The host path of the directory rel, for a program we spawn that writes
+ * there ("what" says what for the error, e.g. "run depmod"), checked with
+ * root_host_path_inside(): -ELOOP, logged naming the directory, when a
+ * symbolic link on the way leads out of the root; -ENOENT, logged, when it
+ * does not exist. */
+int root_host_dir(const struct root *r, const char *rel, const char *what, char **ret);
 
 /* openat2() with RESOLVE_IN_ROOT relative to rootfd; returns fd or -errno.
  * O_CLOEXEC is always added. rootfd AT_FDCWD (in every fs_* function that

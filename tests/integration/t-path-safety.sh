@@ -15,7 +15,10 @@
 #  - the initramfs directory is a link out of the root: an external
 #    generator (initramfs-tools) is not run there;
 #  - /etc/kernel/entry-token is "../../x": ignored with a warning naming the
-#    file, the entries use another token.
+#    file, the entries use another token;
+#  - /lib (where depmod writes) and /var/lib/distkernel (the state database,
+#    which sqlite opens by host path) are links out of the root: depmod is
+#    not run, the state is not opened, each naming the directory.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -149,4 +152,32 @@ compgen -G "$ROOT/efi/loader/entries/*-$KVER_A.conf" >/dev/null || fail "no BLS 
 assert_no_match "$ROOT/x*" "$ROOT/efi/loader/entries/*..*" "$ROOT/efi/x*"
 assert_absent "$TEST_TMP/x" "$ROOT/x"
 assert_canary "the entry token"
+dk 0 verify
+
+# Programs we spawn (depmod, sqlite's own open) see host paths, where a link
+# on the way may lead out of the root: those directories are checked first.
+step "/lib is a link out of the root: depmod is not run there"
+mkdir -p "$CANARY/lib/modules/$KVER_A" "$ROOT$CANARY/lib/modules/$KVER_A"
+canary_state >"$TEST_TMP/canary.before"
+if [[ -e $ROOT/lib || -L $ROOT/lib ]]; then mv "$ROOT/lib" "$TEST_TMP/lib.saved"; fi
+ln -s "$CANARY/lib" "$ROOT/lib"
+dk 1 sync --rebuild
+assert_contains "$DK_ERR" "'/lib/modules/$KVER_A': a symbolic link on the way leads out of the root, refusing to run depmod there" "sync stderr"
+assert_canary "an absolute /lib link"
+rm "$ROOT/lib"
+if [[ -e $TEST_TMP/lib.saved || -L $TEST_TMP/lib.saved ]]; then mv "$TEST_TMP/lib.saved" "$ROOT/lib"; fi
+sync_ok --rebuild
+dk 0 verify
+
+step "the state directory is a link out of the root: the state is not opened there"
+mkdir -p "$CANARY/state" "$ROOT$CANARY/state"
+canary_state >"$TEST_TMP/canary.before"
+mv "$ROOT/var/lib/distkernel" "$TEST_TMP/state.saved"
+ln -s "$ups$CANARY/state" "$ROOT/var/lib/distkernel"
+dk 1 sync
+assert_contains "$DK_ERR" "a symbolic link on the way leads out of the root" "sync stderr"
+assert_canary "a relative state directory link"
+rm "$ROOT/var/lib/distkernel"
+mv "$TEST_TMP/state.saved" "$ROOT/var/lib/distkernel"
+sync_ok
 dk 0 verify
