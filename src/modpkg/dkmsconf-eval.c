@@ -112,6 +112,7 @@ static int eval_start(struct eval *e, const char *pkgdir, const struct dkms_env 
         s.keep_fds = &dump[1];
         s.n_keep_fds = 1;
         s.new_pgrp = true;
+        s.user = env->user;
         r = script && envp ? spawn_start(&s, &e->pid) : -ENOMEM;
         close(dump[1]);
         close(err[1]);
