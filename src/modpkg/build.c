@@ -235,7 +235,8 @@ static int copy_built(struct ctx *c, int build_fd, int stage_fd, size_t i) {
         const struct dkms_conf *conf = c->req->conf;
         const struct dkms_module *m = &conf->modules[i];
         const char *loc = isempty(m->built_location) ? "." : m->built_location;
-        _cleanup_free_ char *rel = strdup_printf("%s/%s.ko", loc, m->built_name);
+        _cleanup_free_ char *rel = isempty(m->built_location) ? strdup_printf("%s.ko", m->built_name) :
+                                   strdup_printf("%s/%s.ko", m->built_location, m->built_name);
         _cleanup_free_ char *dst = strdup_printf("%s.ko", m->dest_name);
         _cleanup_close_ int in = -EBADF, out = -EBADF;
         struct stat st;

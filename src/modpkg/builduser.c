@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include "modpkg/builduser.h"
 #include "util/log.h"
+#include "util/strv.h"
 
 void build_user_done(struct build_user *u) {
         u->name = mfree(u->name);
@@ -45,12 +46,15 @@ static int lookup(const char *name, const char *passwd_path, uid_t *ret_uid, gid
 }
 
 int build_user_resolve(const char *configured, bool host_root, const char *passwd_path, struct build_user *ret) {
-        const char *name = build_user_name(configured, host_root), *where = passwd_path ? passwd_path : "the host";
+        const char *name = build_user_name(configured, host_root);
+        _cleanup_free_ char *where = passwd_path ? strdup_printf("'%s'", passwd_path) : strdup("the host");
         uid_t uid = 0;
         gid_t gid = 0;
         char *copy;
         int r;
 
+        if (!where)
+                return -ENOMEM;
         r = lookup(name, passwd_path, &uid, &gid);
         if (r < 0)
                 return log_error_errno(r, "build user '%s': looking it up in %s failed: %s", name, where, strerror(-r));
