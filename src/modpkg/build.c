@@ -113,6 +113,11 @@ static int run_shell(struct ctx *c, const char *what, const char *code, const ch
         int r;
         logf_(c, "distkernel: running %s: %s\n", what, code);
         r = run_logged(c, (const char *const[]) { "bash", "--norc", "--noprofile", "-c", code, NULL }, dir, true);
+        if (r == -EACCES && c->req->user) {
+                set_reason(c, "cannot run %s: the build user (uid %u) cannot enter '%s': permission denied", what,
+                           (unsigned) c->req->user->uid, dir);
+                return r;
+        }
         if (r < 0) {
                 set_reason(c, "cannot run %s: %s", what, strerror(-r));
                 return r;

@@ -272,6 +272,9 @@ int dkms_conf_eval(const char *pkgdir, const struct dkms_env *env, char **ret, s
         if (!conf_path)
                 return -ENOMEM;
         r = eval_start(&e, pkgdir, env, conf_path);
+        if (r == -EACCES && e.pid < 0 && env->user)
+                return log_error_errno(r, "'%s': the build user (uid %u) cannot enter '%s': permission denied",
+                                       conf_path, (unsigned) env->user->uid, pkgdir);
         if (r < 0 && e.pid < 0)
                 return log_error_errno(r, "'%s': cannot run bash: %s", conf_path, strerror(-r));
         if (r >= 0)

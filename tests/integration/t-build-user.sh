@@ -31,6 +31,13 @@ as_user() {
 }
 
 mkroot "$KVER_A"
+mkdir -p "$ROOT/etc/distkernel"
+echo "build-user = $BUILD_USER" >"$ROOT/etc/distkernel/distkernel.conf"
+step "sources the build user cannot reach: a clear error"
+put_source dkpriv-1.0 >/dev/null
+chmod 700 "$TEST_TMP"
+dk 1 module add /usr/src/dkpriv-1.0
+assert_contains "$DK_ERR" "the build user (uid $build_uid) cannot enter '$ROOT/usr/src/dkpriv-1.0'" "module add's error"
 # the build user walks to its build tree through the sandbox (mktemp -d is 0700)
 chmod 755 "$TEST_TMP"
 UPD=$(updates "$KVER_A")
@@ -60,7 +67,6 @@ fi
 step "a user that does not exist: clear error, no build runs"
 conf distkernel-no-such-user
 put_source dktest-1.0 >/dev/null
-put_source dkpriv-1.0 >/dev/null
 dk 1 module add /usr/src/dkpriv-1.0
 assert_contains "$DK_ERR" "build user 'distkernel-no-such-user'" "module add's error"
 assert_contains "$DK_ERR" "does not exist" "module add's error"
