@@ -389,18 +389,19 @@ static int install_entry(const struct ctx *c, struct entry *e, const char *key) 
         }
         switch (e->layout) {
         case LAYOUT_UKI:
+                /* a UKI carries the initramfs, which may hold keys: 0600 like the initramfs */
                 if (e->initrd_is_uki)
-                        r = publish_add_copy(&set, e->targets[0], e->initrd, 0644, sb);
+                        r = publish_add_copy(&set, e->targets[0], e->initrd, 0600, sb);
                 else if (!sb) {
                         /* assembled straight into its temp on $BOOT: one write of the bytes */
                         struct uki_request req;
                         r = uki_request_for(c, e, uki_inputs, &req);
                         if (r >= 0)
-                                r = publish_add_uki(&set, e->targets[0], &req, 0644);
+                                r = publish_add_uki(&set, e->targets[0], &req, 0600);
                 } else {
                         r = build_uki(c, e, &staged_uki);
                         if (r >= 0)
-                                r = publish_add_copy(&set, e->targets[0], staged_uki, 0644, sb);
+                                r = publish_add_copy(&set, e->targets[0], staged_uki, 0600, sb);
                 }
                 break;
         case LAYOUT_BLS:

@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <sys/utsname.h>
 #include "cli/cli.h"
+#include "core/config.h"
 #include "core/plan.h"
 #include "core/state.h"
 #include "kernel/kernel.h"
 #include "kernel/kver.h"
+#include "modpkg/builduser.h"
 #include "modpkg/dkmsconf.h"
 #include "modpkg/install.h"
 #include "util/json.h"
@@ -64,6 +66,8 @@ static int package_path(struct cli *c, const char *arg, char **ret) {
 /* dkms.conf is evaluated for the newest kernel (with headers if any), as DKMS
  * evaluates it for the running kernel on `dkms add`. */
 static int validate(struct cli *c, const char *host_dir, struct dkms_conf **ret) {
+        _cleanup_(config_done) struct config cfg = {};
+        _cleanup_(build_user_done) struct build_user bu = {};
         struct kernel **l = NULL;
         size_t n = 0, pick = 0;
         struct utsname u;
@@ -71,6 +75,11 @@ static int validate(struct cli *c, const char *host_dir, struct dkms_conf **ret)
         _cleanup_free_ char *src = root_host_path(&c->root, "/usr/src");
         int r;
 
+        r = config_load(&c->root, &cfg);
+        if (r >= 0)
+                r = build_user_for_root(cfg.build_user, &c->root, &bu);
+        if (r < 0)
+                return r; /* reported */
         (void) uname(&u);
         (void) kernel_discover(&c->root, &l, &n);
         for (size_t i = n; i > 0; i--)
@@ -80,6 +89,7 @@ static int validate(struct cli *c, const char *host_dir, struct dkms_conf **ret)
                 .kernelver = n ? l[pick]->kver : u.release, .arch = u.machine,
                 .kernel_source_dir = n && l[pick]->build_dir ? l[pick]->build_dir : "/nonexistent",
                 .dkms_tree = tree, .source_tree = src, .installed_modules_dir = "/nonexistent",
+                .user = build_user_spawn(&bu),
         };
         r = dkms_conf_load(host_dir, &env, ret);
         kernel_list_free(l, n);

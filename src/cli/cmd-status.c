@@ -6,6 +6,7 @@
 #include "core/irnode.h"
 #include "core/plan.h"
 #include "core/state.h"
+#include "modpkg/builduser.h"
 #include "sign/key.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -239,6 +240,7 @@ static const char *module_sign_id(struct cli *c, const struct config *cfg, char 
 int cmd_status(struct cli *c, int argc, char **argv) {
         _cleanup_(config_done) struct config cfg = {};
         _cleanup_(boot_env_done) struct boot_env env = {};
+        _cleanup_(build_user_done) struct build_user bu = {};
         char id[65];
         _cleanup_state_ struct state *st = NULL;
         _cleanup_plan_ struct plan *p = NULL;
@@ -253,10 +255,13 @@ int cmd_status(struct cli *c, int argc, char **argv) {
                 cfg.layout = env.layout;
                 status_cmdline = env.cmdline;
         }
+        /* status evaluates a changed dkms.conf, as the build user */
+        if (build_user_for_root(cfg.build_user, &c->root, &bu) < 0)
+                return EXIT_FAIL; /* reported */
         r = cli_state_open(c, false, &st);
         if (r < 0)
                 return EXIT_FAIL;
-        r = plan_compute_signed(&c->root, st, NULL, 0, module_sign_id(c, &cfg, id), &p);
+        r = plan_compute_signed(&c->root, st, NULL, 0, module_sign_id(c, &cfg, id), build_user_spawn(&bu), &p);
         if (r < 0)
                 return cli_error(EXIT_FAIL, "status: %s", *log_last_error() ? log_last_error() : strerror(-r));
         if (c->json)

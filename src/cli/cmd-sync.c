@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/sync.h"
 #include "kernel/kver.h"
+#include "modpkg/builduser.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -177,6 +178,7 @@ static int run_sync(struct cli *c, struct sync_options *o, const struct boot_opt
         _cleanup_(sync_result_done) struct sync_result res = {};
         _cleanup_(boot_env_done) struct boot_env env = {};
         _cleanup_(boot_report_done) struct boot_report rep = {};
+        _cleanup_(build_user_done) struct build_user bu = {};
         _cleanup_state_ struct state *st = NULL;
         _cleanup_plan_ struct plan *p = NULL;
         _cleanup_close_ int lock = -EBADF;
@@ -189,6 +191,9 @@ static int run_sync(struct cli *c, struct sync_options *o, const struct boot_opt
                 o->jobs = cfg.jobs;
         o->cc = cfg.build_cc;
         o->cfg = &cfg;
+        if (build_user_for_root(cfg.build_user, &c->root, &bu) < 0)
+                return EXIT_FAIL; /* reported */
+        o->build_user = build_user_spawn(&bu);
         if (boot_env_load(&c->root, &cfg, &env) < 0)
                 return cli_error(EXIT_FAIL, "sync: %s", log_last_error());
         cfg.layout = env.layout;

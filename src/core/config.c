@@ -37,6 +37,7 @@ static const struct {
         bool auto_is_null;
 } string_keys[] = {
         { "build-cc", offsetof(struct config, build_cc), false },
+        { "build-user", offsetof(struct config, build_user), false },
         { "initramfs-compress", offsetof(struct config, initramfs_compress), false },
         { "boot", offsetof(struct config, boot), true },
         { "esp", offsetof(struct config, esp), true },

@@ -35,6 +35,7 @@ enum legacy_names {
 struct config {
         unsigned jobs;   /* jobs = N (0: number of CPUs) */
         char *build_cc;  /* build-cc = COMMAND, e.g. "ccache gcc" */
+        char *build_user; /* build-user = NAME|root: who builds module packages (NULL: the default) */
         enum initramfs_generator initramfs;  /* initramfs = builtin|dracut|initramfs-tools|none */
         char **initramfs_packages;  /* initramfs-packages = NAME... (besides REMAKE_INITRD=yes ones) */
         char **initramfs_modules;   /* initramfs-modules = NAME... added to the module set */

@@ -207,7 +207,7 @@ static int pair_env(struct plan *p, struct pair *x) {
         x->env = (struct dkms_env) {
                 .kernelver = kv, .arch = p->arch, .kernel_source_dir = x->kernel->build_dir,
                 .dkms_tree = x->env_dkms_tree, .source_tree = x->env_source_tree,
-                .installed_modules_dir = x->env_installed,
+                .installed_modules_dir = x->env_installed, .user = p->build_user,
         };
         return 0;
 }
@@ -367,11 +367,12 @@ static int load_kernels(struct plan *p, const char *only_kver) {
 
 int plan_compute(const struct root *root, struct state *st, const char *only_kver,
                  enum plan_flags flags, struct plan **ret) {
-        return plan_compute_signed(root, st, only_kver, flags, NULL, ret);
+        return plan_compute_signed(root, st, only_kver, flags, NULL, NULL, ret);
 }
 
 int plan_compute_signed(const struct root *root, struct state *st, const char *only_kver,
-                        enum plan_flags flags, const char *module_sign_id, struct plan **ret) {
+                        enum plan_flags flags, const char *module_sign_id,
+                        const struct spawn_user *build_user, struct plan **ret) {
         _cleanup_plan_ struct plan *p = calloc(1, sizeof *p);
         _cleanup_strv_free_ char **registered = NULL;
         struct utsname u;
@@ -382,6 +383,7 @@ int plan_compute_signed(const struct root *root, struct state *st, const char *o
         snprintf(p->module_sign_id, sizeof p->module_sign_id, "%s", strempty(module_sign_id));
         p->root = root;
         p->state = st;
+        p->build_user = build_user;
         p->hostfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         p->arch = strdup(uname(&u) >= 0 ? u.machine : "x86_64");
         if (p->hostfd < 0 || !p->arch)

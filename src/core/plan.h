@@ -65,6 +65,7 @@ struct plan {
         struct state_pair *rows;   /* the state's pair rows at planning time */
         size_t n_rows;
         char module_sign_id[65];   /* fingerprint of the module signing certificate, "" when unsigned */
+        const struct spawn_user *build_user; /* dkms.conf is evaluated as this user; NULL: as we are */
 };
 
 enum plan_flags {
@@ -83,7 +84,8 @@ int plan_compute(const struct root *root, struct state *st, const char *only_kve
  * part of every pair's key, so that a new, changed or removed certificate
  * rebuilds and re-signs the modules. */
 int plan_compute_signed(const struct root *root, struct state *st, const char *only_kver,
-                        enum plan_flags flags, const char *module_sign_id, struct plan **ret);
+                        enum plan_flags flags, const char *module_sign_id,
+                        const struct spawn_user *build_user, struct plan **ret);
 
 const char *pair_action_to_string(enum pair_action a);
 /* Root-relative paths of a pair's work dir and log. */

@@ -73,6 +73,7 @@ static int build_start(void *userdata, pid_t *ret_pid) {
                         .makeflags = mf, .keep_fds = mf ? fds : NULL, .n_keep_fds = mf ? 2 : 0,
                         .cc = u->run->o->cc, .force = u->run->o->force,
                         .sign_key = u->run->module_sign_key, .sign_hash = hash,
+                        .user = u->run->o->build_user,
                 };
                 _exit(modpkg_build(&req));
         }
@@ -460,7 +461,8 @@ int sync_run(const struct root *root, struct state *st, const struct sync_option
         if (r < 0)
                 return r;
         run.module_sign_key = msk;
-        r = plan_compute_signed(root, st, o->kernel, o->rebuild ? PLAN_REBUILD : 0, *msk_id ? msk_id : NULL, &p);
+        r = plan_compute_signed(root, st, o->kernel, o->rebuild ? PLAN_REBUILD : 0, *msk_id ? msk_id : NULL,
+                                o->build_user, &p);
         if (r < 0)
                 return r;
         run.plan = p;

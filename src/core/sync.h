@@ -17,6 +17,7 @@ struct sync_options {
         bool force;          /* skip the version sanity check */
         bool dry_run;        /* plan only */
         const char *cc;      /* compiler command for module builds, or NULL */
+        const struct spawn_user *build_user; /* package code runs as this user; NULL: as root */
         const struct config *cfg; /* NULL: defaults */
         bool force_initramfs; /* regenerate the initramfs of the selected kernels */
         bool modules_only;   /* skip the initramfs stage */

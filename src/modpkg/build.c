@@ -15,6 +15,7 @@ struct ctx {
         int log_fd;
         char *build_host;   /* host path of WORK/build */
         char *build_rel;
+        char *home_rel;     /* WORK/home: HOME and TMPDIR of the build user */
         char **env;
 };
 
@@ -62,10 +63,14 @@ char *modpkg_staged_path(const char *work_dir, const struct dkms_module *m, enum
 static int build_env(struct ctx *c) {
         const struct dkms_env *e = c->req->env;
         const char *path = getenv("PATH");
+        _cleanup_free_ char *home = c->req->user ? root_host_path(c->req->root, c->home_rel) : strdup("/root");
         char **l = NULL;
 
+        if (!home)
+                return -ENOMEM;
         if (strv_pushf(&l, "PATH=%s", path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0 ||
-            strv_push(&l, "LC_ALL=C") < 0 || strv_push(&l, "HOME=/root") < 0 ||
+            strv_push(&l, "LC_ALL=C") < 0 || strv_pushf(&l, "HOME=%s", home) < 0 ||
+            (c->req->user && strv_pushf(&l, "TMPDIR=%s", home) < 0) ||
             strv_pushf(&l, "kernelver=%s", e->kernelver) < 0 ||
             strv_pushf(&l, "arch=%s", e->arch) < 0 ||
             strv_pushf(&l, "kernel_source_dir=%s", e->kernel_source_dir) < 0 ||
@@ -88,10 +93,13 @@ static int build_env(struct ctx *c) {
         return 0;
 }
 
-/* Runs argv in dir with the log as output; returns the exit status or -errno. */
-static int run_logged(struct ctx *c, const char *const *argv, const char *dir) {
+/* Runs argv in dir with the log as output, as the build user when as_user (the
+ * package's code and what works on its tree) or else as root (what works on the
+ * stage); returns the exit status or -errno. */
+static int run_logged(struct ctx *c, const char *const *argv, const char *dir, bool as_user) {
         struct spawn s = SPAWN_INIT;
         s.argv = argv;
+        s.user = as_user ? c->req->user : NULL;
         s.envp = c->env;
         s.cwd = dir;
         s.fd_out = c->log_fd;
@@ -104,7 +112,12 @@ static int run_logged(struct ctx *c, const char *const *argv, const char *dir) {
 static int run_shell(struct ctx *c, const char *what, const char *code, const char *dir) {
         int r;
         logf_(c, "distkernel: running %s: %s\n", what, code);
-        r = run_logged(c, (const char *const[]) { "bash", "--norc", "--noprofile", "-c", code, NULL }, dir);
+        r = run_logged(c, (const char *const[]) { "bash", "--norc", "--noprofile", "-c", code, NULL }, dir, true);
+        if (r == -EACCES && c->req->user) {
+                set_reason(c, "cannot run %s: the build user (uid %u) cannot enter '%s': permission denied", what,
+                           (unsigned) c->req->user->uid, dir);
+                return r;
+        }
         if (r < 0) {
                 set_reason(c, "cannot run %s: %s", what, strerror(-r));
                 return r;
@@ -133,9 +146,14 @@ static int prepare_tree(struct ctx *c) {
         _cleanup_close_ int src = -EBADF, dst = -EBADF;
         int r;
 
+        /* WORK is root's; only build/ and home/ in it are the build user's */
         r = fs_rm_rf(req->root->fd, req->work_dir);
         if (r >= 0)
-                r = fs_mkdir_p(req->root->fd, c->build_rel, 0755);
+                r = fs_mkdir_p(req->root->fd, req->work_dir, 0755);
+        if (r >= 0)
+                r = fs_mkdir_p(req->root->fd, c->build_rel, 0700);
+        if (r >= 0 && req->user)
+                r = fs_mkdir_p(req->root->fd, c->home_rel, 0700);
         if (r < 0) {
                 set_reason(c, "'%s': cannot prepare: %s", c->build_rel, strerror(-r));
                 return r;
@@ -155,8 +173,18 @@ static int prepare_tree(struct ctx *c) {
                 return -ELOOP;
         }
         r = fs_copy_tree(src, dst);
-        if (r < 0)
+        if (r < 0) {
                 set_reason(c, "copying '%s' to '%s': %s", req->pkg_dir, c->build_rel, strerror(-r));
+                return r;
+        }
+        if (!req->user)
+                return 0;
+        r = fs_chown_tree(req->root->fd, c->build_rel, req->user->uid, req->user->gid);
+        if (r >= 0)
+                r = fs_chown_tree(req->root->fd, c->home_rel, req->user->uid, req->user->gid);
+        if (r < 0)
+                set_reason(c, "'%s': cannot give it to the build user (uid %u): %s", c->build_rel,
+                           (unsigned) req->user->uid, strerror(-r));
         return r;
 }
 
@@ -168,7 +196,7 @@ static int apply_patches(struct ctx *c) {
                         return -ENOMEM;
                 logf_(c, "distkernel: applying patch %s\n", *p);
                 r = run_logged(c, (const char *const[]) { "patch", "-p1", "--forward", "--batch", "-i", rel, NULL },
-                               c->build_host);
+                               c->build_host, true);
                 if (r != 0) {
                         set_reason(c, "patch '%s' does not apply (status %d)", *p, r);
                         return -EPROTO;
@@ -203,20 +231,82 @@ static char *make_command(struct ctx *c) {
         return strdup(m);
 }
 
-static int check_built(struct ctx *c) {
+/* Copies built module i out of the build directory, which the build user
+ * controlled, into the stage, which only root writes: no symbolic link on the
+ * way or at the end, nothing outside, a regular file, owned by the build user
+ * (a hard link to someone else's file is not). Root reads only what the build
+ * user could have written itself. */
+static int copy_built(struct ctx *c, int build_fd, int stage_fd, size_t i) {
         const struct dkms_conf *conf = c->req->conf;
-        for (size_t i = 0; i < conf->n_modules; i++) {
-                const struct dkms_module *m = &conf->modules[i];
-                _cleanup_free_ char *p = strdup_printf("%s/%s/%s.ko", c->build_rel, m->built_location, m->built_name);
-                struct stat st;
-                if (!p)
-                        return -ENOMEM;
-                if (fs_stat(c->req->root->fd, p, &st) < 0 || !S_ISREG(st.st_mode)) {
-                        set_reason(c, "'%s': BUILT_MODULE_NAME[%zu] '%s' was not built (no '%s/%s.ko')",
-                                   conf->path, i, m->built_name,
-                                   isempty(m->built_location) ? "." : m->built_location, m->built_name);
-                        return -ENOENT;
-                }
+        const struct dkms_module *m = &conf->modules[i];
+        const char *loc = isempty(m->built_location) ? "." : m->built_location;
+        _cleanup_free_ char *rel = isempty(m->built_location) ? strdup_printf("%s.ko", m->built_name) :
+                                   strdup_printf("%s/%s.ko", m->built_location, m->built_name);
+        _cleanup_free_ char *dst = strdup_printf("%s.ko", m->dest_name);
+        _cleanup_close_ int in = -EBADF, out = -EBADF;
+        struct stat st;
+        int r;
+
+        if (!rel || !dst)
+                return -ENOMEM;
+        in = fs_open_beneath(build_fd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+        if (in == -ENOENT || in == -ENOTDIR) {
+                set_reason(c, "'%s': BUILT_MODULE_NAME[%zu] '%s' was not built (no '%s/%s.ko')",
+                           conf->path, i, m->built_name, loc, m->built_name);
+                return -ENOENT;
+        }
+        if (in == -ELOOP || in == -EXDEV) {
+                set_reason(c, "'%s/%s': a symbolic link (or a path leading out of the build directory), "
+                           "refusing to install it", c->build_rel, rel);
+                return -ELOOP;
+        }
+        if (in < 0 || fstat(in, &st) < 0) {
+                r = in < 0 ? in : -errno;
+                set_reason(c, "'%s/%s': cannot open: %s", c->build_rel, rel, strerror(-r));
+                return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                set_reason(c, "'%s/%s': not a regular file, refusing to install it", c->build_rel, rel);
+                return -EBADFD;
+        }
+        if (c->req->user && st.st_uid != c->req->user->uid) {
+                set_reason(c, "'%s/%s': owned by uid %u, not by the build user, refusing to install it",
+                           c->build_rel, rel, (unsigned) st.st_uid);
+                return -EPERM;
+        }
+        out = openat(stage_fd, dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        r = out < 0 ? -errno : fd_copy(in, out);
+        if (r >= 0 && close(TAKE_FD(out)) < 0)
+                r = -errno;
+        if (r < 0)
+                set_reason(c, "'%s/%s': copying it to the stage failed: %s", c->build_rel, rel, strerror(-r));
+        return r;
+}
+
+/* The stage: WORK/stage, root's, with a copy of every built module. */
+static int stage_copy(struct ctx *c) {
+        _cleanup_free_ char *rel = path_join(c->req->work_dir, "stage");
+        _cleanup_close_ int build_fd = -EBADF, stage_fd = -EBADF;
+        int r;
+
+        if (!rel)
+                return -ENOMEM;
+        r = fs_mkdir_p(c->req->root->fd, rel, 0755);
+        if (r >= 0)
+                r = stage_fd = fs_open_dir(c->req->root->fd, rel);
+        if (r < 0) {
+                set_reason(c, "'%s': cannot create: %s", rel, strerror(-r));
+                return r;
+        }
+        build_fd = fs_open_dir(c->req->root->fd, c->build_rel);
+        if (build_fd < 0) {
+                set_reason(c, "'%s': cannot open: %s", c->build_rel, strerror(-build_fd));
+                return build_fd;
+        }
+        for (size_t i = 0; i < c->req->conf->n_modules; i++) {
+                r = copy_built(c, build_fd, stage_fd, i);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -282,7 +372,7 @@ static int version_sane(struct ctx *c, struct kmod_ctx *kctx, struct kmod_ctx *b
         return skip;
 }
 
-static int check_versions(struct ctx *c) {
+static int check_versions(struct ctx *c, const char *stage_host) {
         const struct build_request *req = c->req;
         _cleanup_free_ char *moddir = NULL;
         struct kmod_ctx *kctx, *bctx;
@@ -304,7 +394,7 @@ static int check_versions(struct ctx *c) {
         kmod_set_log_priority(bctx, 0);
         for (size_t i = 0; r == 0 && i < req->conf->n_modules; i++) {
                 const struct dkms_module *m = &req->conf->modules[i];
-                _cleanup_free_ char *b = strdup_printf("%s/%s/%s.ko", c->build_host, m->built_location, m->built_name);
+                _cleanup_free_ char *b = strdup_printf("%s/%s.ko", stage_host, m->dest_name);
                 if (!b) {
                         r = -ENOMEM;
                         break;
@@ -329,28 +419,27 @@ static int sign_one(struct ctx *c, const struct dkms_module *m, const char *path
         return r;
 }
 
+/* Strips, signs and compresses the staged copy, as root. */
 static int stage_one(struct ctx *c, const struct dkms_module *m, const char *stage_host) {
         enum module_compress comp = c->req->kernel->compress;
-        _cleanup_free_ char *src = strdup_printf("%s/%s/%s.ko", c->build_host, m->built_location, m->built_name);
         _cleanup_free_ char *dst = strdup_printf("%s/%s.ko", stage_host, m->dest_name);
-        int r;
+        int r = 0;
 
-        if (!src || !dst)
+        if (!dst)
                 return -ENOMEM;
-        r = run_logged(c, (const char *const[]) { "cp", "--", src, dst, NULL }, NULL);
-        if (r == 0 && m->strip)
-                r = run_logged(c, (const char *const[]) { "strip", "-g", dst, NULL }, NULL);
+        if (m->strip)
+                r = run_logged(c, (const char *const[]) { "strip", "-g", dst, NULL }, NULL, false);
         if (r == 0 && c->req->sign_key) {
                 r = sign_one(c, m, dst);
                 if (r < 0)
                         return r;
         }
         if (r == 0 && comp == MODULE_COMPRESS_XZ)
-                r = run_logged(c, (const char *const[]) { "xz", "--check=crc32", "--lzma2=dict=1MiB", "-f", dst, NULL }, NULL);
+                r = run_logged(c, (const char *const[]) { "xz", "--check=crc32", "--lzma2=dict=1MiB", "-f", dst, NULL }, NULL, false);
         else if (r == 0 && comp == MODULE_COMPRESS_ZSTD)
-                r = run_logged(c, (const char *const[]) { "zstd", "-T0", "--rm", "-f", "-q", dst, NULL }, NULL);
+                r = run_logged(c, (const char *const[]) { "zstd", "-T0", "--rm", "-f", "-q", dst, NULL }, NULL, false);
         else if (r == 0 && comp == MODULE_COMPRESS_GZIP)
-                r = run_logged(c, (const char *const[]) { "gzip", "-n", "-f", dst, NULL }, NULL);
+                r = run_logged(c, (const char *const[]) { "gzip", "-n", "-f", dst, NULL }, NULL, false);
         if (r != 0) {
                 set_reason(c, "staging module '%s' failed (status %d)", m->dest_name, r);
                 return r < 0 ? r : -EPROTO;
@@ -358,17 +447,9 @@ static int stage_one(struct ctx *c, const struct dkms_module *m, const char *sta
         return 0;
 }
 
-static int stage(struct ctx *c) {
-        _cleanup_free_ char *rel = path_join(c->req->work_dir, "stage"), *host = NULL;
+static int stage(struct ctx *c, const char *host) {
         int r;
 
-        if (!rel || !(host = root_host_path(c->req->root, rel)))
-                return -ENOMEM;
-        r = fs_mkdir_p(c->req->root->fd, rel, 0755);
-        if (r < 0) {
-                set_reason(c, "'%s': cannot create: %s", rel, strerror(-r));
-                return r;
-        }
         if (c->req->sign_key) {
                 if (!c->req->sign_hash)
                         logf_(c, "distkernel: the kernel's config sets no CONFIG_MODULE_SIG_HASH, signing with sha256\n");
@@ -392,7 +473,7 @@ static int open_log(const struct build_request *req) {
 
 static int build_steps(struct ctx *c) {
         const struct dkms_conf *conf = c->req->conf;
-        _cleanup_free_ char *make = NULL;
+        _cleanup_free_ char *make = NULL, *stage_rel = NULL, *stage_host = NULL;
         int r;
 
         r = prepare_tree(c);
@@ -409,16 +490,20 @@ static int build_steps(struct ctx *c) {
         if (r >= 0)
                 r = run_script(c, "POST_BUILD", conf->post_build, c->build_host);
         if (r >= 0)
-                r = check_built(c);
+                r = stage_copy(c);
         if (r < 0)
                 return BUILD_FAILED;
-        r = check_versions(c);
+        stage_rel = path_join(c->req->work_dir, "stage");
+        stage_host = stage_rel ? root_host_path(c->req->root, stage_rel) : NULL;
+        if (!stage_host)
+                return BUILD_FAILED;
+        r = check_versions(c, stage_host);
         if (r > 0)
                 return BUILD_SKIPPED;
         if (r >= 0)
                 r = run_script(c, "PRE_INSTALL", conf->pre_install, c->req->pkg_dir);
         if (r >= 0)
-                r = stage(c);
+                r = stage(c, stage_host);
         return r < 0 ? BUILD_FAILED : BUILD_OK;
 }
 
@@ -436,6 +521,7 @@ static void ctx_done(struct ctx *c) {
                 close(c->log_fd);
         free(c->build_rel);
         free(c->build_host);
+        free(c->home_rel);
         strv_free(c->env);
 }
 
@@ -448,11 +534,15 @@ int modpkg_build(const struct build_request *req) {
                 c.log_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
         c.build_rel = path_join(req->work_dir, "build");
         c.build_host = c.build_rel ? root_host_path(req->root, c.build_rel) : NULL;
-        if (!c.build_host || build_env(&c) < 0)
+        c.home_rel = path_join(req->work_dir, "home");
+        if (!c.build_host || !c.home_rel || build_env(&c) < 0)
                 return BUILD_FAILED;
         log_set_sink(log_to_build_log, &c);
-        logf_(&c, "distkernel: building %s/%s for %s in %s\n", req->conf->name, req->conf->version,
-              req->kernel->kver, c.build_host);
+        logf_(&c, "distkernel: building %s/%s for %s in %s as %s\n", req->conf->name, req->conf->version,
+              req->kernel->kver, c.build_host, req->user ? "the build user" : "root");
+        if (req->user)
+                logf_(&c, "distkernel: build user uid %u gid %u\n", (unsigned) req->user->uid,
+                      (unsigned) req->user->gid);
         r = build_steps(&c);
         logf_(&c, "distkernel: %s\n", r == BUILD_OK ? "built" : r == BUILD_SKIPPED ? "skipped" : "failed");
         log_set_sink(NULL, NULL); /* c goes away */

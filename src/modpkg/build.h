@@ -11,7 +11,12 @@ struct sign_key;
  * PRE_BUILD, MAKE, POST_BUILD, a check that every module was built, DKMS's
  * version sanity check, PRE_INSTALL, and staging of the modules (stripped,
  * signed when a key is given, and compressed like the kernel's own) in
- * .../stage/. All output goes to the log. */
+ * .../stage/. All output goes to the log.
+ * With a build user, the copy of the sources (build/) and a home/ for HOME and
+ * TMPDIR are given to that user, and patches, PRE_BUILD, MAKE, POST_BUILD and
+ * PRE_INSTALL run as that user; the built modules are copied into the stage by
+ * root only when they are regular files of the build user reached without a
+ * symbolic link, then stripped, signed and compressed there as root. */
 
 enum build_result {
         BUILD_OK = 0,
@@ -34,6 +39,7 @@ struct build_request {
         bool force;               /* skip the version sanity check */
         const struct sign_key *sign_key; /* sign the modules (after strip, before compression), or NULL */
         const char *sign_hash;    /* the kernel's CONFIG_MODULE_SIG_HASH; NULL: sha256 */
+        const struct spawn_user *user; /* the package's code runs as this user; NULL: as root */
 };
 
 /* Runs the whole build; returns an enum build_result (never negative) and writes a

@@ -112,6 +112,7 @@ static int eval_start(struct eval *e, const char *pkgdir, const struct dkms_env 
         s.keep_fds = &dump[1];
         s.n_keep_fds = 1;
         s.new_pgrp = true;
+        s.user = env->user;
         r = script && envp ? spawn_start(&s, &e->pid) : -ENOMEM;
         close(dump[1]);
         close(err[1]);
@@ -271,6 +272,9 @@ int dkms_conf_eval(const char *pkgdir, const struct dkms_env *env, char **ret, s
         if (!conf_path)
                 return -ENOMEM;
         r = eval_start(&e, pkgdir, env, conf_path);
+        if (r == -EACCES && e.pid < 0 && env->user)
+                return log_error_errno(r, "'%s': the build user (uid %u) cannot enter '%s': permission denied",
+                                       conf_path, (unsigned) env->user->uid, pkgdir);
         if (r < 0 && e.pid < 0)
                 return log_error_errno(r, "'%s': cannot run bash: %s", conf_path, strerror(-r));
         if (r >= 0)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "util/macro.h"
+#include "util/spawn.h"
 
 struct kconfig;
 
@@ -18,6 +19,7 @@ struct dkms_env {
         const char *dkms_tree;          /* host path; the build dir is $dkms_tree/NAME/VERSION/build */
         const char *source_tree;        /* host path of ROOT/usr/src */
         const char *installed_modules_dir; /* host path of ROOT/usr/lib/modules/KVER/updates/dkms */
+        const struct spawn_user *user;  /* dkms.conf is evaluated as this user; NULL: as we are */
 };
 
 struct dkms_module {

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -372,6 +373,58 @@ int fs_copy_tree(int srcdirfd, int dstdirfd) {
         }
         closedir(d);
         return r;
+}
+
+int fd_copy(int in, int out) {
+        return copy_fd(in, out);
+}
+
+static int chown_children(int dfd, uid_t uid, gid_t gid) {
+        DIR *d = fdopendir(dfd);
+        struct dirent *de;
+        int r = 0;
+
+        if (!d) {
+                close(dfd);
+                return -errno;
+        }
+        while (r >= 0 && (de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (fchownat(dirfd(d), de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+                        r = -errno;
+                else if (de->d_type == DT_DIR) {
+                        int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        r = sub < 0 ? -errno : chown_children(sub, uid, gid);
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+int fs_chown_tree(int rootfd, const char *path, uid_t uid, gid_t gid) {
+        int fd = fs_open(rootfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0), r;
+
+        if (fd < 0)
+                return fd;
+        if (fchown(fd, uid, gid) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        return chown_children(fd, uid, gid);
+}
+
+int fs_open_beneath(int dirfd, const char *path, int flags) {
+        struct open_how how = {
+                .flags = (uint64_t) flags | O_NOFOLLOW | O_CLOEXEC,
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+        };
+        long fd;
+
+        assert(!(flags & (O_CREAT | O_TMPFILE)));
+        fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+        return fd < 0 ? -errno : (int) fd;
 }
 
 int fs_fsync_dir(int rootfd, const char *dir) {

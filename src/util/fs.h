@@ -67,6 +67,15 @@ int fs_rm_rf(int rootfd, const char *path);
 /* Copies the tree below srcdir (a host directory fd) into dstdir (a directory fd
  * inside the root), regular files, directories and symlinks (copied as links). */
 int fs_copy_tree(int srcdirfd, int dstdirfd);
+/* Copies in to out from their offsets to the end of in. */
+int fd_copy(int in, int out);
+/* Gives the tree at path (not following symlinks, the directory included) to
+ * uid:gid. */
+int fs_chown_tree(int rootfd, const char *path, uid_t uid, gid_t gid);
+/* Opens path below the directory dirfd for reading, with no symbolic link
+ * anywhere on the way or at the end (-ELOOP), no ".." above dirfd (-EXDEV)
+ * and no mount crossed: for files in a directory someone else controls. */
+int fs_open_beneath(int dirfd, const char *path, int flags);
 int fs_fsync_dir(int rootfd, const char *dir);
 
 /* Staged files: a temp file in the target's directory (open for reading and

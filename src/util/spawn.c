@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include "util/fs.h"
 #include "util/spawn.h"
@@ -31,6 +34,27 @@ int spawn_find_program(const char *name, char **ret) {
         return -ENOENT;
 }
 
+int spawn_drop_privileges(const struct spawn_user *u) {
+        uid_t ru, eu, su;
+        gid_t rg, eg, sg;
+
+        if (setgroups(0, NULL) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
+            setresuid(u->uid, u->uid, u->uid) < 0)
+                return -errno;
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return -errno;
+        umask(022);
+        /* all three ids of both kinds changed, and there is no way back */
+        if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+                return -errno;
+        if (ru != u->uid || eu != u->uid || su != u->uid || rg != u->gid || eg != u->gid || sg != u->gid ||
+            getgroups(0, NULL) != 0)
+                return -EPERM;
+        if (u->uid != 0 && (setuid(0) == 0 || setgid(0) == 0))
+                return -EPERM;
+        return 0;
+}
+
 static int child_fd(int want, int fallback_null) {
         return want >= 0 ? want : fallback_null;
 }
@@ -54,6 +78,10 @@ _Noreturn static void child(const struct spawn *s, const char *prog, int errpipe
                         goto fail;
         }
         signal(SIGPIPE, SIG_DFL);
+        if (s->user && (e = spawn_drop_privileges(s->user)) < 0) {
+                errno = -e;
+                goto fail;
+        }
         if (s->cwd && chdir(s->cwd) < 0)
                 goto fail;
         execve(prog, (char *const *) s->argv, s->envp ? s->envp : environ);

@@ -9,6 +9,14 @@
  * PATH before fork; an exec failure in the child is reported back over a
  * close-on-exec pipe, so failing to start is an error (-errno) while a non-zero
  * exit is a result. Shell code is run only as {"bash", "-c", code}. */
+/* Who the child runs as: root gives up its supplementary groups, then its gid
+ * and uid (real, effective, saved), sets no_new_privs (a setuid program cannot
+ * bring root back) and umask 022, and checks that root cannot be regained. */
+struct spawn_user {
+        uid_t uid;
+        gid_t gid;
+};
+
 struct spawn {
         const char *const *argv;
         char *const *envp;      /* NULL: inherit our environment */
@@ -17,11 +25,15 @@ struct spawn {
         const int *keep_fds;    /* extra fds the child inherits (jobserver) */
         size_t n_keep_fds;
         bool new_pgrp;          /* own process group, so it can be killed as a whole */
+        const struct spawn_user *user; /* NULL: as we are */
 };
 #define SPAWN_INIT { .fd_in = -1, .fd_out = -1, .fd_err = -1 }
 
 /* Finds a program in PATH (or returns a copy of a path with a '/'). */
 int spawn_find_program(const char *name, char **ret);
+/* What the child does before exec when spawn.user is set; 0 or -errno. Also for
+ * tests, in a child of their own. */
+int spawn_drop_privileges(const struct spawn_user *u);
 int spawn_start(const struct spawn *s, pid_t *ret_pid);
 /* Waits for pid; returns the exit status (0..255) or 128+signal. */
 int spawn_wait(pid_t pid);

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
 #include "test.h"
+#include "logcapture.h"
+#include "tmproot.h"
 #include "core/config.h"
+#include "modpkg/builduser.h"
 
 TEST(parse_values_and_comments) {
         struct config c;
@@ -54,4 +58,88 @@ TEST(initramfs_keys) {
         config_done(&c);
         ASSERT_ERR(config_parse("x.conf", "initramfs = mkinitcpio\n", &c), -EINVAL);
         ASSERT_ERR(config_parse("x.conf", "initramfs-hostonly = maybe\n", &c), -EINVAL);
+}
+
+TEST(build_user_key) {
+        struct config c;
+        ASSERT_OK(config_parse("x.conf", "", &c));
+        ASSERT_NULL(c.build_user);
+        config_done(&c);
+        ASSERT_OK(config_parse("x.conf", "build-user = builder\n", &c));
+        ASSERT_STREQ(c.build_user, "builder");
+        config_done(&c);
+}
+
+/* unset: the dedicated user for the host's "/", root for a sandbox root;
+ * set, always what was set */
+TEST(build_user_name) {
+        ASSERT_STREQ(build_user_name(NULL, true), BUILD_USER_DEFAULT);
+        ASSERT_STREQ(build_user_name("", true), BUILD_USER_DEFAULT);
+        ASSERT_STREQ(build_user_name(NULL, false), "root");
+        ASSERT_STREQ(build_user_name("root", true), "root");
+        ASSERT_STREQ(build_user_name("builder", false), "builder");
+        ASSERT_STREQ(build_user_name("builder", true), "builder");
+}
+
+static char *passwd_file(const char *dir, const char *text) {
+        char *p = strdup_printf("%s/passwd", dir);
+        int fd = p ? open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+        if (fd < 0 || fd_write_all(fd, text, strlen(text)) < 0)
+                abort();
+        close(fd);
+        return p;
+}
+
+TEST(build_user_resolve) {
+        _cleanup_free_ char *dir = mkroot(), *pw = NULL;
+        struct build_user u = {};
+
+        ASSERT_TRUE(dir);
+        pw = passwd_file(dir, "root:x:0:0:root:/root:/bin/bash\n"
+                              BUILD_USER_DEFAULT ":x:991:987:builds:/nonexistent:/usr/sbin/nologin\n"
+                              "builder:x:1200:1300::/home/builder:/bin/sh\n");
+        /* the host's "/" without the key: the dedicated user */
+        ASSERT_OK(build_user_resolve(NULL, true, pw, &u));
+        ASSERT_STREQ(u.name, BUILD_USER_DEFAULT);
+        ASSERT_EQ(u.id.uid, 991);
+        ASSERT_EQ(u.id.gid, 987);
+        ASSERT_FALSE(u.privileged);
+        ASSERT_TRUE(build_user_spawn(&u) == &u.id);
+        build_user_done(&u);
+        /* a sandbox root without the key: root, nothing dropped */
+        ASSERT_OK(build_user_resolve(NULL, false, pw, &u));
+        ASSERT_STREQ(u.name, "root");
+        ASSERT_TRUE(u.privileged);
+        ASSERT_NULL(build_user_spawn(&u));
+        build_user_done(&u);
+        /* an explicit user, whatever the root */
+        ASSERT_OK(build_user_resolve("builder", false, pw, &u));
+        ASSERT_EQ(u.id.uid, 1200);
+        ASSERT_EQ(u.id.gid, 1300);
+        build_user_done(&u);
+        ASSERT_OK(build_user_resolve("root", true, pw, &u));
+        ASSERT_NULL(build_user_spawn(&u));
+        build_user_done(&u);
+        rmroot(TAKE_PTR(dir));
+}
+
+/* a missing user is an error naming it and the fix; never root instead */
+TEST(build_user_missing) {
+        _cleanup_free_ char *dir = mkroot(), *pw = NULL;
+        struct build_user u = {};
+
+        ASSERT_TRUE(dir);
+        pw = passwd_file(dir, "root:x:0:0:root:/root:/bin/bash\n");
+        logs_reset();
+        ASSERT_ERR(build_user_resolve(NULL, true, pw, &u), -ESRCH);
+        ASSERT_MSG("build user '" BUILD_USER_DEFAULT "' does not exist");
+        ASSERT_MSG("systemd-sysusers");
+        ASSERT_MSG("'build-user = root'");
+        ASSERT_NULL(u.name);
+        ASSERT_ERR(build_user_resolve("nobody-here", false, pw, &u), -ESRCH);
+        ASSERT_MSG("build user 'nobody-here' (build-user in distkernel.conf) does not exist");
+        ASSERT_NULL(u.name);
+        ASSERT_ERR(build_user_resolve("x", false, "/nonexistent/passwd", &u), -ENOENT);
+        ASSERT_MSG("'/nonexistent/passwd'");
+        rmroot(TAKE_PTR(dir));
 }

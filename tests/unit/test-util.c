@@ -129,3 +129,59 @@ TEST(host_paths_with_at_fdcwd) {
         ASSERT_TRUE(target[0] == '/');
         ASSERT_OK(chdir(cwd));
 }
+
+/* For files in a directory someone else controls: no link anywhere, nothing
+ * outside, and the open never follows what it refuses. */
+TEST(fs_open_beneath) {
+        char *d = mkroot();
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+        _cleanup_free_ char *f = NULL, *l1 = NULL, *l2 = NULL, *sub = NULL;
+
+        if (!d)
+                FAIL_AT("%s", "mkdtemp failed");
+        f = strdup_printf("%s/m.ko", d);
+        l1 = strdup_printf("%s/link.ko", d);
+        l2 = strdup_printf("%s/dirlink", d);
+        sub = strdup_printf("%s/sub", d);
+        ASSERT_EQ(mkdir(sub, 0755), 0);
+        fd = open(f, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        ASSERT_TRUE(fd >= 0);
+        closep(&fd);
+        ASSERT_EQ(symlink("/etc/passwd", l1), 0);
+        ASSERT_EQ(symlink("/etc", l2), 0);
+        dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(dfd >= 0);
+        fd = fs_open_beneath(dfd, "./m.ko", O_RDONLY);
+        ASSERT_TRUE(fd >= 0);
+        closep(&fd);
+        ASSERT_ERR(fs_open_beneath(dfd, "link.ko", O_RDONLY), -ELOOP);
+        ASSERT_ERR(fs_open_beneath(dfd, "dirlink/passwd", O_RDONLY), -ELOOP);
+        ASSERT_ERR(fs_open_beneath(dfd, "sub/../../etc/passwd", O_RDONLY), -EXDEV);
+        ASSERT_ERR(fs_open_beneath(dfd, "/etc/passwd", O_RDONLY), -EXDEV);
+        ASSERT_ERR(fs_open_beneath(dfd, "sub/none.ko", O_RDONLY), -ENOENT);
+        rmroot(d);
+}
+
+/* As root: a spawn with a user runs with that uid and gid only, no groups, and
+ * cannot become root again (not even through a setuid program). */
+TEST(spawn_as_user) {
+        struct spawn_user u = { .uid = 65534, .gid = 65534 };
+        struct spawn s = SPAWN_INIT;
+
+        if (geteuid() != 0) {
+                fprintf(stderr, "skipped: not root\n");
+                return;
+        }
+        s.user = &u;
+        s.argv = (const char *const[]) { "sh", "-c",
+                "test \"$(id -u) $(id -g) $(id -G)\" = '65534 65534 65534' && test \"$(umask)\" = 0022 && "
+                "! cat /etc/shadow 2>/dev/null && grep -q '^NoNewPrivs:[[:space:]]*1' /proc/self/status", NULL };
+        ASSERT_EQ(spawn_run(&s), 0);
+        /* and what the child checks after dropping */
+        pid_t pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0)
+                _exit(spawn_drop_privileges(&u) == 0 && setuid(0) < 0 && seteuid(0) < 0 && setgid(0) < 0 &&
+                      geteuid() == 65534 ? 0 : 1);
+        ASSERT_EQ(spawn_wait(pid), 0);
+}
