@@ -93,8 +93,16 @@ static void check_state(struct doctor *d) {
 }
 
 static void check_lock(struct doctor *d) {
-        bool waited = false;
-        _cleanup_close_ int fd = lock_take(&d->cli->root, LOCK_NO_WAIT, &waited);
+        bool waited = false, was;
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!fs_exists(d->cli->root.fd, STATE_DIR)) {
+                finding(d, "lock", LEVEL_OK, STATE_DIR "/lock", NULL, "nothing was synced yet: no lock to hold");
+                return;
+        }
+        was = log_set_muted(true);
+        fd = lock_take(&d->cli->root, LOCK_NO_WAIT, &waited);
+        log_set_muted(was);
 
         if (fd == -EAGAIN)
                 finding(d, "lock", LEVEL_WARNING, STATE_DIR "/lock", "wait for it, or see who holds it: "
@@ -174,6 +182,9 @@ static void check_kernels_and_packages(struct doctor *d) {
                         tmp.n_kernels = n;
                         check_headers(d, &tmp);
                 }
+                if (n == 0)
+                        finding(d, "kernels", LEVEL_WARNING, "/usr/lib/modules", "install a kernel package",
+                                "no kernel is installed (no modules dir with an image)");
                 kernel_list_free(l, n);
                 return;
         }
@@ -220,12 +231,14 @@ static void check_stub(struct doctor *d) {
         if (!d->env_ok || d->env.layout != LAYOUT_UKI)
                 return;
         if (d->cfg.uki_stub) {
-                if (access(d->cfg.uki_stub, R_OK) == 0)
+                int err = access(d->cfg.uki_stub, R_OK) < 0 ? errno : 0;
+                if (err == 0)
                         finding(d, "uki-stub", LEVEL_OK, d->cfg.uki_stub, NULL, "EFI stub (uki-stub)");
                 else
                         finding(d, "uki-stub", LEVEL_ERROR, d->cfg.uki_stub,
                                 "apt-get install systemd-boot-efi, or correct uki-stub in " CONFIG_PATH,
-                                "the configured EFI stub cannot be read: %m; layout uki cannot build UKIs");
+                                "the configured EFI stub cannot be read: %s; layout uki cannot build UKIs",
+                                strerror(err));
                 return;
         }
         if (d->env.stub) {
@@ -293,8 +306,9 @@ static void check_esp(struct doctor *d) {
         }
         host = root_host_path(&d->cli->root, d->env.boot);
         if (!host || statvfs(host, &sv) < 0) {
+                int err = host ? errno : ENOMEM;
                 finding(d, "esp", LEVEL_ERROR, d->env.boot, "mount it, or set 'boot = PATH' in " CONFIG_PATH,
-                        "cannot look at the file system: %m");
+                        "cannot look at the file system: %s", strerror(err));
                 return;
         }
         free_bytes = (uint64_t) sv.f_bavail * sv.f_frsize;
