@@ -32,6 +32,18 @@ int cmd_installkernel(struct cli *c, int argc, char **argv);
 /* A full sync, as `distkernel sync` (for commands that end in one). */
 int cli_sync_all(struct cli *c);
 int cmd_verify(struct cli *c, int argc, char **argv);
+int cmd_graph(struct cli *c, int argc, char **argv);
+int cmd_doctor(struct cli *c, int argc, char **argv);
+/* Hidden: words for shell completion (commands, kernels, packages). */
+int cmd_complete(struct cli *c, int argc, char **argv);
+
+/* With --json, errors reported through cli_error(), cli_usage() and the log
+ * sink are kept; cli_errors_finish() prints them as a document
+ * {"ok":false,"exit_status":N,"errors":[...]} when the command printed none,
+ * and returns status. */
+void cli_errors_record(bool on);
+void cli_errors_add(const char *msg, const char *hint);
+int cli_errors_finish(const struct cli *c, int status);
 
 /* Output helpers */
 void cli_log_sink(void *userdata, int level, const char *msg);

@@ -40,7 +40,7 @@ void boot_report_json(struct json *j, const struct boot_report *rep, const struc
                 if (n->result == BOOT_NONE)
                         continue;
                 json_object_begin(j);
-                json_kv_string(j, "kernel", n->kernel->kver);
+                json_kv_string(j, "kver", n->kernel->kver);
                 json_kv_string(j, "state", boot_node_result_to_string(n->result));
                 json_kv_string(j, "entry", n->entry);
                 json_kv_string(j, "message", n->message);
@@ -120,6 +120,7 @@ int cmd_gc(struct cli *c, int argc, char **argv) {
                 struct json j;
                 json_init(&j, stdout);
                 json_object_begin(&j);
+                json_kv_bool(&j, "ok", true);
                 json_kv_bool(&j, "dry_run", dry_run);
                 json_key(&j, "removed");
                 json_strv(&j, rep.removed);

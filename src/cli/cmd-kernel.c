@@ -37,7 +37,7 @@ static int kernel_list(struct cli *c) {
                 json_array_begin(&j);
                 for (size_t i = 0; i < n; i++) {
                         json_object_begin(&j);
-                        json_kv_string(&j, "version", l[i]->kver);
+                        json_kv_string(&j, "kver", l[i]->kver);
                         json_kv_string(&j, "image", l[i]->image);
                         json_kv_string(&j, "headers", l[i]->build_dir);
                         json_kv_bool(&j, "registered", strv_contains(registered, l[i]->kver));
@@ -77,7 +77,15 @@ static int kernel_add(struct cli *c, const char *kver) {
                 r = state_kernel_set_ignored(st, kver, false);
         if (r < 0)
                 return EXIT_FAIL;
-        if (c->verbosity >= 0)
+        if (c->json) {
+                struct json j;
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                json_kv_bool(&j, "ok", true);
+                json_kv_string(&j, "kver", kver);
+                json_kv_bool(&j, "headers", k->build_dir != NULL);
+                json_object_end(&j);
+        } else if (c->verbosity >= 0)
                 printf("Registered kernel %s%s. Run 'distkernel sync' to build its modules.\n", kver,
                        k->build_dir ? "" : " (it has no headers: modules cannot be built for it)");
         return EXIT_OK;
@@ -104,7 +112,15 @@ static int kernel_remove(struct cli *c, const char *kver) {
         if (r < 0)
                 return cli_error(EXIT_FAIL, "kernel remove: '%s': %s", kver,
                                  *log_last_error() ? log_last_error() : strerror(-r));
-        if (c->verbosity >= 0)
+        if (c->json) {
+                struct json j;
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                json_kv_bool(&j, "ok", true);
+                json_kv_string(&j, "kver", kver);
+                json_kv_int(&j, "freed_bytes", (int64_t) freed);
+                json_object_end(&j);
+        } else if (c->verbosity >= 0)
                 printf("Removed what distkernel installed for kernel %s%s.\n", kver,
                        k ? "; 'distkernel kernel add' brings it back" : "");
         return EXIT_OK;
@@ -125,7 +141,15 @@ static int kernel_pin(struct cli *c, const char *kver, bool pin) {
                                  pin ? "pin" : "unpin", kver);
         if (boot_pin(st, kver, pin) < 0)
                 return EXIT_FAIL;
-        if (c->verbosity >= 0)
+        if (c->json) {
+                struct json j;
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                json_kv_bool(&j, "ok", true);
+                json_kv_string(&j, "kver", kver);
+                json_kv_bool(&j, "pinned", pin);
+                json_object_end(&j);
+        } else if (c->verbosity >= 0)
                 printf(pin ? "Pinned kernel %s: gc keeps it.\n" : "Unpinned kernel %s.\n", kver);
         return EXIT_OK;
 }

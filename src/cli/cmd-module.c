@@ -31,7 +31,7 @@ static int module_list(struct cli *c) {
                 json_array_begin(&j);
                 for (size_t i = 0; i < n; i++) {
                         json_object_begin(&j);
-                        json_kv_string(&j, "name", l[i].name);
+                        json_kv_string(&j, "package", l[i].name);
                         json_kv_string(&j, "version", l[i].version);
                         json_kv_string(&j, "path", l[i].path);
                         json_object_end(&j);
@@ -138,7 +138,16 @@ static int module_add(struct cli *c, const char *arg) {
                 return -lock;
         if (cli_state_open(c, false, &st) < 0 || state_package_add(st, conf->name, conf->version, rel) < 0)
                 return EXIT_FAIL;
-        if (c->verbosity >= 0)
+        if (c->json) {
+                struct json j;
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                json_kv_bool(&j, "ok", true);
+                json_kv_string(&j, "package", conf->name);
+                json_kv_string(&j, "version", conf->version);
+                json_kv_string(&j, "path", rel);
+                json_object_end(&j);
+        } else if (c->verbosity >= 0)
                 printf("Registered %s/%s from %s. Run 'distkernel sync' to build it.\n", conf->name, conf->version, rel);
         return EXIT_OK;
 }
@@ -151,6 +160,7 @@ static int module_remove(struct cli *c, const char *spec) {
         _cleanup_close_ int lock = -EBADF;
         struct state_package *l = NULL;
         size_t n = 0, matched = 0;
+        struct json j;
         int r = 0;
 
         if (!name)
@@ -163,6 +173,12 @@ static int module_remove(struct cli *c, const char *spec) {
         if (cli_state_open(c, false, &st) < 0 || state_package_list(st, &l, &n) < 0 ||
             state_kernel_list(st, &kernels, NULL) < 0)
                 return EXIT_FAIL;
+        if (c->json) {
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                json_key(&j, "removed");
+                json_array_begin(&j);
+        }
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 if (!streq(l[i].name, name) || (version && !streq(l[i].version, version)))
                         continue;
@@ -176,8 +192,18 @@ static int module_remove(struct cli *c, const char *spec) {
                 }
                 if (r >= 0)
                         r = state_package_remove(st, l[i].name, l[i].version);
-                if (r >= 0 && c->verbosity >= 0)
+                if (r >= 0 && c->json) {
+                        json_object_begin(&j);
+                        json_kv_string(&j, "package", l[i].name);
+                        json_kv_string(&j, "version", l[i].version);
+                        json_object_end(&j);
+                } else if (r >= 0 && c->verbosity >= 0)
                         printf("Removed %s/%s from every kernel.\n", l[i].name, l[i].version);
+        }
+        if (c->json) {
+                json_array_end(&j);
+                json_kv_bool(&j, "ok", r >= 0 && matched > 0);
+                json_object_end(&j);
         }
         state_package_list_free(l, n);
         if (r < 0)
@@ -207,7 +233,17 @@ static int module_log(struct cli *c, const char *name, const char *kver) {
         if (best) {
                 _cleanup_free_ char *p = pair_log_path(name, best, kver), *text = NULL;
                 r = p ? fs_read_all(c->root.fd, p, 64u << 20, &text, NULL) : -ENOMEM;
-                if (r >= 0)
+                if (r >= 0 && c->json) {
+                        struct json j;
+                        json_init(&j, stdout);
+                        json_object_begin(&j);
+                        json_kv_string(&j, "package", name);
+                        json_kv_string(&j, "version", best);
+                        json_kv_string(&j, "kver", kver);
+                        json_kv_string(&j, "log", p);
+                        json_kv_string(&j, "text", text);
+                        json_object_end(&j);
+                } else if (r >= 0)
                         fputs(text, stdout);
         }
         state_package_list_free(l, n);
@@ -240,9 +276,18 @@ static int module_scan(struct cli *c) {
         }
         state_package_list_free(l, n);
         st = state_close(st);
+        /* with --json, one document for the whole scan */
+        struct cli quiet = *c;
+        _cleanup_strv_free_ char **added = NULL, **removed = NULL;
+        if (c->json) {
+                quiet.json = false;
+                quiet.verbosity = -1;
+        }
         STRV_FOREACH(g, gone)
-                if (module_remove(c, *g) != EXIT_OK)
+                if (module_remove(&quiet, *g) != EXIT_OK)
                         status = EXIT_FAIL;
+                else
+                        (void) strv_push(&removed, *g);
         d = opendir(src);
         while (d && (de = readdir(d))) {
                 _cleanup_free_ char *rel = NULL, *conf = NULL;
@@ -252,11 +297,30 @@ static int module_scan(struct cli *c) {
                 conf = rel ? path_join(rel, "dkms.conf") : NULL;
                 if (!conf || !fs_exists(c->root.fd, conf) || strv_contains(known, rel))
                         continue;
-                if (module_add(c, rel) != EXIT_OK)
+                if (module_add(&quiet, rel) != EXIT_OK)
                         status = EXIT_FAIL;
+                else
+                        (void) strv_push(&added, rel);
         }
         if (d)
                 closedir(d);
+        if (c->json) {
+                struct json j;
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                json_kv_bool(&j, "ok", status == EXIT_OK);
+                json_key(&j, "added");
+                json_array_begin(&j);
+                STRV_FOREACH(a, added)
+                        json_string(&j, *a);
+                json_array_end(&j);
+                json_key(&j, "removed");
+                json_array_begin(&j);
+                STRV_FOREACH(a, removed)
+                        json_string(&j, *a);
+                json_array_end(&j);
+                json_object_end(&j);
+        }
         return status;
 }
 

@@ -85,7 +85,7 @@ static void json_status(struct cli *c, struct state *st, const struct plan *p, c
                 const struct kernel *k = p->kernels[i];
                 size_t n = kernel_cells(p, k, cells);
                 json_object_begin(&j);
-                json_kv_string(&j, "version", k->kver);
+                json_kv_string(&j, "kver", k->kver);
                 json_kv_string(&j, "image", k->image);
                 json_kv_bool(&j, "headers", k->build_dir != NULL);
                 json_kv_bool(&j, "ignored", strv_contains(p->ignored, k->kver));
@@ -108,7 +108,7 @@ static void json_status(struct cli *c, struct state *st, const struct plan *p, c
                 for (size_t m = 0; m < n; m++) {
                         _cleanup_free_ char *log = pair_log_path(cells[m].name, cells[m].version, k->kver);
                         json_object_begin(&j);
-                        json_kv_string(&j, "name", cells[m].name);
+                        json_kv_string(&j, "package", cells[m].name);
                         json_kv_string(&j, "version", cells[m].version);
                         json_kv_string(&j, "state", cells[m].state);
                         json_kv_string(&j, "log", log);
@@ -123,7 +123,7 @@ static void json_status(struct cli *c, struct state *st, const struct plan *p, c
         json_array_begin(&j);
         for (size_t i = 0; i < p->n_pkgs; i++) {
                 json_object_begin(&j);
-                json_kv_string(&j, "name", p->pkgs[i].name);
+                json_kv_string(&j, "package", p->pkgs[i].name);
                 json_kv_string(&j, "version", p->pkgs[i].version);
                 json_kv_string(&j, "path", p->pkgs[i].path);
                 json_kv_bool(&j, "latest", p->pkgs[i].latest);

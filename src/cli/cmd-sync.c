@@ -70,16 +70,16 @@ static void report_json(const struct plan *p, const struct sync_result *res, int
         struct json j;
         json_init(&j, stdout);
         json_object_begin(&j);
-        json_kv_bool(&j, "success", status == 0);
+        json_kv_bool(&j, "ok", status == 0);
         json_key(&j, "pairs");
         json_array_begin(&j);
         for (size_t i = 0; i < p->n_pairs; i++) {
                 const struct pair *x = &p->pairs[i];
                 _cleanup_free_ char *log = pair_log_path(x->pkg->name, x->pkg->version, x->kernel->kver);
                 json_object_begin(&j);
-                json_kv_string(&j, "name", x->pkg->name);
+                json_kv_string(&j, "package", x->pkg->name);
                 json_kv_string(&j, "version", x->pkg->version);
-                json_kv_string(&j, "kernel", x->kernel->kver);
+                json_kv_string(&j, "kver", x->kernel->kver);
                 json_kv_string(&j, "action", pair_action_to_string(x->action));
                 json_kv_string(&j, "why", x->why);
                 json_kv_string(&j, "state", pair_status(x));
@@ -96,7 +96,7 @@ static void report_json(const struct plan *p, const struct sync_result *res, int
                 if (!n->kernel)
                         continue;
                 json_object_begin(&j);
-                json_kv_string(&j, "kernel", n->kernel->kver);
+                json_kv_string(&j, "kver", n->kernel->kver);
                 json_kv_string(&j, "path", n->output);
                 json_kv_string(&j, "state", names[n->result]);
                 json_kv_string(&j, "message", n->message);

@@ -20,7 +20,7 @@ static void print_json(const struct verify_report *rep) {
                 json_object_begin(&j);
                 json_kv_string(&j, "problem", verify_problem_to_string(f->problem));
                 json_kv_string(&j, "path", f->path);
-                json_kv_string(&j, "kernel", f->kver);
+                json_kv_string(&j, "kver", f->kver);
                 json_kv_string(&j, "owner", f->owner);
                 json_kv_string(&j, "version", f->version);
                 json_kv_string(&j, "detail", f->detail);

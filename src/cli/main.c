@@ -28,15 +28,34 @@ static void help(void) {
                "  module remove NAME[/VERSION] uninstall a package from every kernel\n"
                "  module log NAME KVER         show the build log of a package for a kernel\n"
                "  module scan                  add new /usr/src/*/dkms.conf packages, remove vanished ones\n"
+               "  graph [KVER] [--svg FILE]    the dependency graph as Graphviz DOT (or rendered to SVG)\n"
+               "  doctor                       check the environment: what is missing or wrong, and the fix\n"
                "\n"
                "Options:\n"
                "  --root DIR    operate on the system below DIR (default /)\n"
                "  -j, --jobs N  parallel jobs (default: number of CPUs)\n"
-               "  --json        print one JSON document on stdout\n"
+               "  --json        print one JSON document on stdout (also after the command)\n"
                "  --no-wait     fail (exit 3) instead of waiting for another distkernel\n"
                "  -v, -q        more, less output\n"
                "\n"
                "See distkernel(8).\n");
+}
+
+/* --json is accepted after the command too ("distkernel status --json"); drops
+ * it from argv, stopping at "--". Returns the new argc. */
+static int take_json(struct cli *c, int argc, char **argv) {
+        int n = 1;
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--"))
+                        while (i < argc)
+                                argv[n++] = argv[i++];
+                else if (streq(argv[i], "--json"))
+                        c->json = true;
+                else
+                        argv[n++] = argv[i];
+        }
+        argv[n] = NULL;
+        return n;
 }
 
 static int parse_jobs(const char *s, unsigned *ret) {
@@ -96,12 +115,15 @@ int main(int argc, char **argv) {
                 return cli_usage("no command given");
         log_set_sink((log_fn_t) cli_log_sink, NULL);
         log_set_max_level(c.verbosity > 0 ? LOG_DEBUG : c.verbosity < 0 ? LOG_WARN : LOG_INFO);
-        r = root_open(root, &c.root);
-        if (r < 0)
-                return cli_error(EXIT_FAIL, "'%s': cannot open the root: %s", root, strerror(-r));
         argv += optind;
         argc -= optind;
         optind = 0;
+        argc = take_json(&c, argc, argv);
+        cli_errors_record(c.json);
+        r = root_open(root, &c.root);
+        if (r < 0)
+                return cli_close_stdout(cli_errors_finish(&c, cli_error(EXIT_FAIL, "'%s': cannot open the root: %s",
+                                                                         root, strerror(-r))));
         if (streq(argv[0], "status"))
                 status = cmd_status(&c, argc, argv);
         else if (streq(argv[0], "sync"))
@@ -118,8 +140,14 @@ int main(int argc, char **argv) {
                 status = cmd_verify(&c, argc, argv);
         else if (streq(argv[0], "module"))
                 status = cmd_module(&c, argc, argv);
+        else if (streq(argv[0], "graph"))
+                status = cmd_graph(&c, argc, argv);
+        else if (streq(argv[0], "doctor"))
+                status = cmd_doctor(&c, argc, argv);
+        else if (streq(argv[0], "complete"))
+                status = cmd_complete(&c, argc, argv);
         else
                 status = cli_usage("'%s': unknown command", argv[0]);
         root_done(&c.root);
-        return cli_close_stdout(status);
+        return cli_close_stdout(cli_errors_finish(&c, status));
 }

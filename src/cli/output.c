@@ -8,6 +8,8 @@
 
 void cli_log_sink(void *userdata, int level, const char *msg) {
         fflush(stdout);
+        if (level == LOG_ERR)
+                cli_errors_add(msg, NULL);
         if (level <= LOG_WARN)
                 fprintf(stderr, "distkernel: %s\n", msg);
         else
@@ -15,23 +17,29 @@ void cli_log_sink(void *userdata, int level, const char *msg) {
 }
 
 int cli_error(int r, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
         va_list ap;
         fflush(stdout);
-        fputs("distkernel: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
         va_end(ap);
+        fprintf(stderr, "distkernel: %s", strempty(msg));
+        cli_errors_add(strempty(msg), NULL);
         fputc('\n', stderr);
         return r;
 }
 
 int cli_usage(const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
         va_list ap;
         fflush(stdout);
-        fputs("distkernel: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
         va_end(ap);
+        fprintf(stderr, "distkernel: %s", strempty(msg));
+        cli_errors_add(strempty(msg), "distkernel --help");
         fputs("\nTry 'distkernel --help'.\n", stderr);
         return EXIT_USAGE;
 }

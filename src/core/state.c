@@ -548,3 +548,20 @@ int state_meta_set(struct state *s, const char *key, const char *value) {
                 return RUN(s, "DELETE FROM meta WHERE key = ?1", key);
         return RUN(s, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", key, value);
 }
+
+int state_check_integrity(struct state *s, char **ret_problem) {
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        int r = prepare(s, "PRAGMA quick_check", &q);
+
+        if (r < 0)
+                return r;
+        if (sqlite3_step(q) != SQLITE_ROW)
+                return sql_error(s, "quick_check");
+        _cleanup_free_ char *v = col_text(q, 0);
+        if (!v)
+                return -ENOMEM;
+        if (streq(v, "ok"))
+                return 0;
+        *ret_problem = TAKE_PTR(v);
+        return 1;
+}

@@ -102,4 +102,7 @@ int state_eval_put(struct state *s, const char *name, const char *version, const
 
 /* Per-kernel values (e.g. the depmod key). */
 int state_meta_get(struct state *s, const char *key, char **ret);
+/* SQLite's quick_check of the database: 0 when it is sound, 1 with the first
+ * problem in *ret_problem (caller frees), -errno when it cannot be run. */
+int state_check_integrity(struct state *s, char **ret_problem);
 int state_meta_set(struct state *s, const char *key, const char *value);

@@ -2,9 +2,14 @@
 #include <inttypes.h>
 #include "util/json.h"
 
+static unsigned documents;
+
 void json_init(struct json *j, FILE *f) {
         *j = (struct json) { .f = f };
+        documents++;
 }
+
+unsigned json_documents(void) { return documents; }
 
 static void value_prefix(struct json *j) {
         if (j->after_key) {

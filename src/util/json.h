@@ -15,6 +15,9 @@ struct json {
 };
 
 void json_init(struct json *j, FILE *f);
+/* How many documents json_init() began in this process (the CLI writes an error
+ * document only when a command wrote none). */
+unsigned json_documents(void);
 void json_object_begin(struct json *j);
 void json_object_end(struct json *j);
 void json_array_begin(struct json *j);

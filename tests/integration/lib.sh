@@ -218,8 +218,8 @@ status_json() {
 # state_of NAME VERSION KVER: the state of a pair in the last status_json
 # (empty when there is no such entry)
 state_of() {
-        json_get "$STATUS_FILE" '.kernels[] | select(.version == $k) | .modules[]
-                | select(.name == $n and .version == $v) | .state' \
+        json_get "$STATUS_FILE" '.kernels[] | select(.kver == $k) | .modules[]
+                | select(.package == $n and .version == $v) | .state' \
                 --arg n "$1" --arg v "$2" --arg k "$3"
 }
 # assert_state NAME VERSION KVER STATE

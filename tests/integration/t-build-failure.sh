@@ -75,7 +75,7 @@ assert_state dktest 2.0 "$KVER_C" failed
 assert_state dktest 1.0 "$KVER_C" installed
 assert_ne installed "$(state_of dktest 1.0 "$KVER_A")" "the state of dktest 1.0 on $KVER_A (2.0 replaced it)"
 assert_eq "/var/lib/distkernel/log/dktest-2.0/$KVER_C.log" \
-        "$(json_get "$STATUS_FILE" '.kernels[] | select(.version == $k) | .modules[] | select(.name == "dktest" and .version == "2.0") | .log' --arg k "$KVER_C")" \
+        "$(json_get "$STATUS_FILE" '.kernels[] | select(.kver == $k) | .modules[] | select(.package == "dktest" and .version == "2.0") | .log' --arg k "$KVER_C")" \
         "log of the failed pair in status"
 assert_state acpi-call "$acpi_version" "$KVER_A" installed
 assert_state acpi-call "$acpi_version" "$KVER_C" installed

@@ -16,8 +16,8 @@ dk 0 module add "$ROOT$v4l2"
 dk 0 module add /usr/src/dktest-1.0
 dk 0 --json module list
 assert_eq 2 "$(json_get "$DK_OUT_FILE" 'length')" "number of registered packages"
-assert_eq "/usr/src/dktest-1.0" "$(json_get "$DK_OUT_FILE" '.[] | select(.name == "dktest") | .path')" "dktest's path"
-assert_eq "$v4l2_version" "$(json_get "$DK_OUT_FILE" '.[] | select(.name == "v4l2loopback") | .version')" "v4l2loopback's version"
+assert_eq "/usr/src/dktest-1.0" "$(json_get "$DK_OUT_FILE" '.[] | select(.package == "dktest") | .path')" "dktest's path"
+assert_eq "$v4l2_version" "$(json_get "$DK_OUT_FILE" '.[] | select(.package == "v4l2loopback") | .version')" "v4l2loopback's version"
 
 step "sync builds and installs everything"
 dk_timed 0 sync
@@ -48,16 +48,16 @@ step "status --json"
 status_json
 assert_eq "$(realpath "$ROOT")" "$(realpath "$(json_get "$STATUS_FILE" '.root')")" "status root"
 assert_eq 1 "$(json_get "$STATUS_FILE" '.kernels | length')" "number of kernels"
-assert_eq "$KVER_A" "$(json_get "$STATUS_FILE" '.kernels[0].version')" "kernel version"
+assert_eq "$KVER_A" "$(json_get "$STATUS_FILE" '.kernels[0].kver')" "kernel version"
 assert_eq "/boot/vmlinuz-$KVER_A" "$(json_get "$STATUS_FILE" '.kernels[0].image')" "kernel image"
 assert_eq true "$(json_get "$STATUS_FILE" '.kernels[0].headers')" "kernel headers"
 assert_state dktest 1.0 "$KVER_A" installed
 assert_state v4l2loopback "$v4l2_version" "$KVER_A" installed
-log=$(json_get "$STATUS_FILE" '.kernels[0].modules[] | select(.name == "dktest") | .log')
+log=$(json_get "$STATUS_FILE" '.kernels[0].modules[] | select(.package == "dktest") | .log')
 assert_eq "/var/lib/distkernel/log/dktest-1.0/$KVER_A.log" "$log" "dktest's log path"
 assert_file "$ROOT$log" "$(pair_log v4l2loopback "$v4l2_version" "$KVER_A")"
 assert_eq 2 "$(json_get "$STATUS_FILE" '.packages | length')" "number of packages"
-assert_eq "/usr/src/dktest-1.0" "$(json_get "$STATUS_FILE" '.packages[] | select(.name == "dktest") | .path')" "package path"
+assert_eq "/usr/src/dktest-1.0" "$(json_get "$STATUS_FILE" '.packages[] | select(.package == "dktest") | .path')" "package path"
 
 step "status (text) names the kernel and the packages"
 dk 0 status
@@ -78,4 +78,4 @@ step "kernel list"
 dk 0 kernel list
 assert_contains "$DK_OUT" "$KVER_A" "kernel list"
 dk 0 --json kernel list
-assert_eq "$KVER_A" "$(json_get "$DK_OUT_FILE" '.[0].version')" "kernel list --json"
+assert_eq "$KVER_A" "$(json_get "$DK_OUT_FILE" '.[0].kver')" "kernel list --json"

@@ -30,7 +30,7 @@ dk_timed 0 sync
 assert_file "$(img "$KVER_A")"
 assert_eq 1.0 "$(version_in "$(img "$KVER_A")" dkroot)" "dkroot version in the initramfs"
 status_json
-assert_eq current "$(jq -r --arg k "$KVER_A" '.kernels[] | select(.version == $k) | .initramfs.state' "$STATUS_FILE")" \
+assert_eq current "$(jq -r --arg k "$KVER_A" '.kernels[] | select(.kver == $k) | .initramfs.state' "$STATUS_FILE")" \
         "initramfs state"
 
 step "a kernel is added: only it gets a new initramfs"

@@ -42,10 +42,10 @@ sync_ok
 assert_not_installed "$KVER_B" dktest_core
 assert_installed "$KVER_A" dktest_core 1.0
 dk 0 --json kernel list
-assert_eq true "$(json_get "$DK_OUT_FILE" '.[] | select(.version == $k) | .ignored' --arg k "$KVER_B")" \
+assert_eq true "$(json_get "$DK_OUT_FILE" '.[] | select(.kver == $k) | .ignored' --arg k "$KVER_B")" \
         "kernel list --json: $KVER_B ignored"
 status_json
-assert_eq true "$(json_get "$STATUS_FILE" '.kernels[] | select(.version == $k) | .ignored' --arg k "$KVER_B")" \
+assert_eq true "$(json_get "$STATUS_FILE" '.kernels[] | select(.kver == $k) | .ignored' --arg k "$KVER_B")" \
         "status --json: $KVER_B ignored"
 assert_state dktest 1.0 "$KVER_A" installed
 

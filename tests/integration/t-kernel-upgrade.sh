@@ -51,7 +51,7 @@ cmp -s "$TEST_TMP/a.modules.dep" "$ROOT/usr/lib/modules/$KVER_A/modules.dep" ||
 
 step "status: both kernels, newest first, everything installed"
 status_json
-assert_eq "$KVER_B $KVER_A" "$(json_get "$STATUS_FILE" '[.kernels[].version] | join(" ")')" "kernels in status"
+assert_eq "$KVER_B $KVER_A" "$(json_get "$STATUS_FILE" '[.kernels[].kver] | join(" ")')" "kernels in status"
 for kver in "$KVER_A" "$KVER_B"; do
         assert_state dktest 1.0 "$kver" installed
         assert_state v4l2loopback "$v4l2_version" "$kver" installed

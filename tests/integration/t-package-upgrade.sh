@@ -18,7 +18,7 @@ step "dktest 2.0 is added beside 1.0"
 put_source dktest-2.0 >/dev/null
 dk 0 module add /usr/src/dktest-2.0
 dk 0 --json module list
-assert_eq "1.0 2.0" "$(json_get "$DK_OUT_FILE" '[.[] | select(.name == "dktest") | .version] | sort | join(" ")')" \
+assert_eq "1.0 2.0" "$(json_get "$DK_OUT_FILE" '[.[] | select(.package == "dktest") | .version] | sort | join(" ")')" \
         "registered dktest versions"
 
 step "status before sync: 2.0 is not built yet, 1.0 is still installed"
@@ -45,10 +45,10 @@ for kver in "$KVER_A" "$KVER_B"; do
         assert_state dktest 2.0 "$kver" installed
         assert_eq "" "$(state_of dktest 1.0 "$kver")" "dktest 1.0 on $kver in status"
 done
-assert_eq "2.0" "$(json_get "$STATUS_FILE" '[.packages[] | select(.name == "dktest") | .version] | join(" ")')" \
+assert_eq "2.0" "$(json_get "$STATUS_FILE" '[.packages[] | select(.package == "dktest") | .version] | join(" ")')" \
         "dktest versions in status.packages"
 dk 0 --json module list
-assert_eq "2.0" "$(json_get "$DK_OUT_FILE" '[.[] | select(.name == "dktest") | .version] | join(" ")')" \
+assert_eq "2.0" "$(json_get "$DK_OUT_FILE" '[.[] | select(.package == "dktest") | .version] | join(" ")')" \
         "registered dktest versions after sync"
 
 step "module remove uninstalls it from every kernel"

@@ -47,7 +47,7 @@ assert_contains "$DK_OUT" "default kernel: $KVER_A" "status"
 assert_contains "$DK_OUT" "$KVER_C is held back: dktest/2.0 failed to build" "status"
 dk 0 --json status
 assert_eq "$KVER_A" "$(jq -r .default <<<"$DK_OUT")" "status --json default"
-assert_contains "$(jq -r ".kernels[] | select(.version == \"$KVER_C\") | .boot" <<<"$DK_OUT")" "held: " "boot state of $KVER_C"
+assert_contains "$(jq -r ".kernels[] | select(.kver == \"$KVER_C\") | .boot" <<<"$DK_OUT")" "held: " "boot state of $KVER_C"
 
 step "the package fixed: sync builds it for $KVER_C and promotes it"
 sed -i '/LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)/,/#endif/d' "$ROOT/usr/src/dktest-2.0/dktest_core.c"

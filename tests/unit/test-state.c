@@ -119,3 +119,46 @@ TEST(lock_excludes_and_writes_nothing) {
         root_done(&r);
         rmroot(d);
 }
+
+TEST(integrity_check) {
+        char *d = mkroot(), *db = NULL, *problem = NULL;
+        struct root r;
+        struct state *s = NULL;
+        char junk[512];
+        FILE *f;
+
+        ASSERT_OK(root_open(d, &r));
+        ASSERT_OK(state_open(&r, 0, &s));
+        for (int i = 0; i < 200; i++) {
+                char name[32];
+                snprintf(name, sizeof name, "pkg%03d", i);
+                ASSERT_OK(state_package_add(s, name, "1.0", "/usr/src/a-rather-long-path-to-fill-pages-1.0"));
+        }
+        ASSERT_EQ(state_check_integrity(s, &problem), 0);
+        ASSERT_NULL(problem);
+        state_close(s);
+        /* garbage over the start of every page after the first (which holds
+         * the schema): the b-tree pages of the tables */
+        db = root_host_path(&r, STATE_DB);
+        ASSERT_TRUE(db && (f = fopen(db, "r+")));
+        unsigned char hdr[18];
+        ASSERT_EQ(fread(hdr, 1, sizeof hdr, f), sizeof hdr);
+        long page = hdr[16] << 8 | hdr[17], size;
+        ASSERT_OK(fseek(f, 0, SEEK_END));
+        size = ftell(f);
+        ASSERT_TRUE(page >= 512 && size >= 2 * page);
+        memset(junk, 0x5a, sizeof junk);
+        for (long off = page; off < size; off += page) {
+                ASSERT_OK(fseek(f, off, SEEK_SET));
+                ASSERT_EQ(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+        }
+        ASSERT_OK(fclose(f));
+        ASSERT_OK(state_open(&r, STATE_READONLY, &s));
+        ASSERT_EQ(state_check_integrity(s, &problem), 1);
+        ASSERT_TRUE(problem && *problem);
+        free(problem);
+        free(db);
+        state_close(s);
+        root_done(&r);
+        rmroot(d);
+}
