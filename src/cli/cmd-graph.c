@@ -10,6 +10,7 @@
 #include "core/plan.h"
 #include "core/state.h"
 #include "kernel/kver.h"
+#include "modpkg/builduser.h"
 #include "sign/key.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -369,6 +370,7 @@ int cmd_graph(struct cli *c, int argc, char **argv) {
                 {}
         };
         _cleanup_(config_done) struct config cfg = {};
+        _cleanup_(build_user_done) struct build_user bu = {};
         _cleanup_(boot_env_done) struct boot_env env = {};
         _cleanup_(graph_done) struct graph g = {};
         _cleanup_state_ struct state *st = NULL;
@@ -394,9 +396,12 @@ int cmd_graph(struct cli *c, int argc, char **argv) {
                 return EXIT_FAIL;
         if (boot_env_load(&c->root, &cfg, &env) >= 0)
                 cfg.layout = env.layout;
+        /* a changed dkms.conf is evaluated, as the build user */
+        if (build_user_for_root(cfg.build_user, &c->root, &bu) < 0)
+                return EXIT_FAIL; /* reported */
         if (cli_state_open(c, false, &st) < 0)
                 return EXIT_FAIL;
-        r = plan_compute_signed(&c->root, st, kver, 0, sign_id(c, &cfg, id), &p);
+        r = plan_compute_signed(&c->root, st, kver, 0, sign_id(c, &cfg, id), build_user_spawn(&bu), &p);
         if (r < 0)
                 return cli_error(EXIT_FAIL, "graph: %s; see 'distkernel kernel list'",
                                  *log_last_error() ? log_last_error() : strerror(-r));

@@ -132,7 +132,7 @@ work=$ROOT/var/lib/distkernel/build/$KVER_A/dkpriv/3.0
 assert_eq "$BUILD_USER" "$(stat -c %U "$work/build/dkpriv.o")" "owner of dkpriv.o"
 status_json
 assert_state dkpriv 3.0 "$KVER_A" failed
-msg=$(json_get "$STATUS_FILE" '.kernels[0].modules[] | select(.name == "dkpriv" and .version == "3.0") | .message')
+msg=$(json_get "$STATUS_FILE" '.kernels[0].modules[] | select(.package == "dkpriv" and .version == "3.0") | .message')
 assert_contains "$msg" "dkpriv.ko': a symbolic link" "dkpriv 3.0's status message"
 assert_installed "$KVER_A" dkpriv 1.0
 assert_eq "$ko_before" "$(sha256sum <"$(ko "$KVER_A" dkpriv)")" "dkpriv 1.0's installed module"
