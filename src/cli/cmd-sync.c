@@ -1,68 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <getopt.h>
-#include <time.h>
 #include <unistd.h>
 #include "boot/boot.h"
 #include "boot/publish.h"
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "core/config.h"
 #include "core/sync.h"
 #include "kernel/kver.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strv.h"
-
-static double now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-struct progress {
-        struct cli *cli;
-        double started[1024];
-};
-
-static void progress(void *userdata, const struct pair *x, bool done) {
-        struct progress *pr = userdata;
-        size_t slot = x->job % ELEMENTSOF(pr->started);
-
-        if (done && x->result == PAIR_FAILED) {
-                fflush(stdout);
-                fprintf(stderr, "distkernel: %s/%s for %s: %s\n", x->pkg->name, x->pkg->version,
-                        x->kernel->kver, strempty(x->result_message));
-                return;
-        }
-        if (pr->cli->json || pr->cli->verbosity < 0)
-                return;
-        if (!done) {
-                pr->started[slot] = now();
-                printf("building %s/%s for %s (%s)\n", x->pkg->name, x->pkg->version, x->kernel->kver, x->why);
-        } else
-                printf("%s %s/%s for %s in %.1f s%s%s\n", pair_state_to_string(x->result), x->pkg->name,
-                       x->pkg->version, x->kernel->kver, now() - pr->started[slot],
-                       x->result_message ? ": " : "", strempty(x->result_message));
-        fflush(stdout);
-}
-
-static void ir_progress(void *userdata, const struct irnode *n, bool done) {
-        struct progress *pr = userdata;
-
-        if (done && n->result == IR_FAILED) {
-                fflush(stdout);
-                fprintf(stderr, "distkernel: initramfs for %s: %s; the previous image stays\n", n->kernel->kver,
-                        strempty(n->message));
-                return;
-        }
-        if (pr->cli->json || pr->cli->verbosity < 0)
-                return;
-        if (!done)
-                printf("generating the initramfs for %s (%s)\n", n->kernel->kver,
-                       initramfs_generator_to_string(n->cfg->initramfs));
-        else
-                printf("installed %s%s\n", n->output, n->uefi ? " (a UEFI executable)" : "");
-        fflush(stdout);
-}
 
 static void report_json(const struct plan *p, const struct sync_result *res, int status,
                         const struct boot_report *boot, const struct boot_env *env) {
@@ -179,6 +127,7 @@ static int run_sync(struct cli *c, struct sync_options *o, const struct boot_opt
         _cleanup_(boot_report_done) struct boot_report rep = {};
         _cleanup_state_ struct state *st = NULL;
         _cleanup_plan_ struct plan *p = NULL;
+        _cleanup_progress_ struct progress *pr = NULL;
         _cleanup_close_ int lock = -EBADF;
         bool boot = !o->dry_run && !o->modules_only;
         int r, b = 0;
@@ -201,7 +150,12 @@ static int run_sync(struct cli *c, struct sync_options *o, const struct boot_opt
                 return -lock;
         if (cli_state_open(c, false, &st) < 0)
                 return EXIT_FAIL;
+        pr = progress_new(c);
+        if (!pr)
+                return cli_error(EXIT_FAIL, "sync: out of memory");
+        progress_attach(pr, o);
         r = sync_run(&c->root, st, o, &p, &res);
+        progress_interrupt();
         if (r < 0)
                 return cli_error(EXIT_FAIL, "sync: %s", *log_last_error() ? log_last_error() : strerror(-r));
         if (!c->json)
@@ -219,9 +173,7 @@ static int run_sync(struct cli *c, struct sync_options *o, const struct boot_opt
 }
 
 int cmd_initramfs(struct cli *c, int argc, char **argv) {
-        struct progress pr = { .cli = c };
-        struct sync_options o = { .jobs = c->jobs, .progress = progress, .ir_progress = ir_progress,
-                                  .userdata = &pr, .force_initramfs = true };
+        struct sync_options o = { .jobs = c->jobs, .force_initramfs = true };
 
         if (argc != 2)
                 return cli_usage("initramfs: usage: initramfs KVER");
@@ -232,9 +184,7 @@ int cmd_initramfs(struct cli *c, int argc, char **argv) {
 }
 
 int cmd_uki(struct cli *c, int argc, char **argv) {
-        struct progress pr = { .cli = c };
-        struct sync_options o = { .jobs = c->jobs, .progress = progress, .ir_progress = ir_progress,
-                                  .userdata = &pr };
+        struct sync_options o = { .jobs = c->jobs };
 
         if (argc != 2)
                 return cli_usage("uki: usage: uki KVER");
@@ -249,8 +199,7 @@ int cmd_uki(struct cli *c, int argc, char **argv) {
  * in the build tree) go to ROOT/usr/lib/modules/VERSION/, then a full sync. DIR
  * (the traditional /boot) is not used: the layout decides where entries go. */
 int cmd_installkernel(struct cli *c, int argc, char **argv) {
-        struct progress pr = { .cli = c };
-        struct sync_options o = { .progress = progress, .ir_progress = ir_progress, .userdata = &pr };
+        struct sync_options o = {};
         _cleanup_free_ char *dir = NULL, *image = NULL, *map = NULL, *config = NULL;
         _cleanup_state_ struct state *st = NULL;
         const char *kver;
@@ -285,8 +234,7 @@ int cmd_installkernel(struct cli *c, int argc, char **argv) {
 }
 
 int cli_sync_all(struct cli *c) {
-        struct progress pr = { .cli = c };
-        struct sync_options o = { .jobs = c->jobs, .progress = progress, .ir_progress = ir_progress, .userdata = &pr };
+        struct sync_options o = { .jobs = c->jobs };
         return run_sync(c, &o, &(struct boot_options) {});
 }
 
@@ -299,9 +247,7 @@ int cmd_sync(struct cli *c, int argc, char **argv) {
                 { "no-wait", no_argument, NULL, 'W' },
                 {}
         };
-        struct progress pr = { .cli = c };
-        struct sync_options o = { .jobs = c->jobs, .progress = progress, .ir_progress = ir_progress,
-                                  .userdata = &pr };
+        struct sync_options o = { .jobs = c->jobs };
         int opt;
 
         while ((opt = getopt_long(argc, argv, "k:", opts, NULL)) >= 0)

@@ -2,11 +2,13 @@
 #include <stdarg.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "core/lock.h"
 #include "core/state.h"
 #include "util/log.h"
 
 void cli_log_sink(void *userdata, int level, const char *msg) {
+        progress_interrupt();
         fflush(stdout);
         if (level <= LOG_WARN)
                 fprintf(stderr, "distkernel: %s\n", msg);
@@ -16,6 +18,7 @@ void cli_log_sink(void *userdata, int level, const char *msg) {
 
 int cli_error(int r, const char *fmt, ...) {
         va_list ap;
+        progress_interrupt();
         fflush(stdout);
         fputs("distkernel: ", stderr);
         va_start(ap, fmt);

@@ -193,8 +193,11 @@ static int ir_finish(void *userdata, int status) {
         struct irnode *n = u->kjob->ir;
         int r = -EPROTO;
 
-        if (n->result == IR_CURRENT)
+        if (n->result == IR_CURRENT) {
+                if (u->run->o->ir_progress)
+                        u->run->o->ir_progress(u->run->o->userdata, n, true);
                 return 0;
+        }
         if (status == 0)
                 r = irnode_commit(n, u->run->root, u->run->st);
         if (r >= 0)
@@ -294,6 +297,16 @@ static int add_jobs(struct run *r, struct job_ud ***uds, size_t *n_uds) {
                         return q;
         }
         return 0;
+}
+
+/* The jobs that report a done event: builds and initramfs nodes. */
+static size_t count_jobs(const struct run *r) {
+        size_t n = 0;
+        for (size_t i = 0; i < r->plan->n_pairs; i++)
+                n += r->plan->pairs[i].action == ACTION_BUILD;
+        for (size_t i = 0; i < r->n_kjobs; i++)
+                n += r->kjobs[i].ir != NULL;
+        return n;
 }
 
 /* Records exclusions and counts pairs that stay failed. */
@@ -479,6 +492,10 @@ int sync_run(const struct root *root, struct state *st, const struct sync_option
         r = record_static(&run);
         if (r >= 0)
                 r = add_jobs(&run, &uds, &n_uds);
+        if (r >= 0 && o->begin)
+                o->begin(o->userdata, p, count_jobs(&run));
+        if (r >= 0 && o->tick)
+                exec_set_tick(run.exec, o->tick, o->userdata, 100);
         if (r >= 0)
                 r = exec_run(run.exec);
         exec_free(run.exec);
