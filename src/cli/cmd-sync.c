@@ -12,8 +12,38 @@
 #include "util/log.h"
 #include "util/strv.h"
 
+/* "reasons": [{"input": "cmdline", "text": "..."}]: why a node runs. */
+static void reasons_json(struct json *j, const struct reasons *r) {
+        json_key(j, "reasons");
+        json_array_begin(j);
+        for (size_t i = 0; i < r->n; i++) {
+                json_object_begin(j);
+                json_kv_string(j, "input", r->v[i].input);
+                json_kv_string(j, "text", r->v[i].text);
+                json_object_end(j);
+        }
+        json_array_end(j);
+}
+
+/* A dry run's boot entries that would be installed. */
+static void entries_json(struct json *j, const struct boot_report *rep) {
+        json_key(j, "entries");
+        json_array_begin(j);
+        for (size_t i = 0; i < rep->n_nodes; i++) {
+                const struct boot_node *n = &rep->nodes[i];
+                if (n->reasons.n == 0)
+                        continue;
+                json_object_begin(j);
+                json_kv_string(j, "kernel", n->kernel->kver);
+                json_kv_string(j, "entry", n->entry);
+                reasons_json(j, &n->reasons);
+                json_object_end(j);
+        }
+        json_array_end(j);
+}
+
 static void report_json(const struct plan *p, const struct sync_result *res, int status,
-                        const struct boot_report *boot, const struct boot_env *env) {
+                        const struct boot_report *boot, const struct boot_env *env, bool dry_run) {
         struct json j;
         json_init(&j, stdout);
         json_object_begin(&j);
@@ -32,6 +62,7 @@ static void report_json(const struct plan *p, const struct sync_result *res, int
                 json_kv_string(&j, "state", pair_status(x));
                 json_kv_string(&j, "message", x->result_message);
                 json_kv_string(&j, "log", log);
+                reasons_json(&j, &x->reasons);
                 json_object_end(&j);
         }
         json_array_end(&j);
@@ -47,12 +78,50 @@ static void report_json(const struct plan *p, const struct sync_result *res, int
                 json_kv_string(&j, "path", n->output);
                 json_kv_string(&j, "state", names[n->result]);
                 json_kv_string(&j, "message", n->message);
+                reasons_json(&j, &n->reasons);
                 json_object_end(&j);
         }
         json_array_end(&j);
-        if (boot)
+        if (boot && dry_run)
+                entries_json(&j, boot);
+        else if (boot)
                 boot_report_json(&j, boot, env);
         json_object_end(&j);
+}
+
+/* What a dry run would do and why, one line per node:
+ * "build v4l2loopback 0.12.7 for 6.1.0-56-amd64: new kernel". */
+static void report_dry_run(const struct plan *p, const struct sync_result *res, const struct boot_report *boot,
+                           const struct boot_env *env) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < p->n_pairs; i++) {
+                const struct pair *x = &p->pairs[i];
+                if (x->action == ACTION_NONE)
+                        continue;
+                printf("%s %s %s for %s: %s\n",
+                       x->action != ACTION_BUILD ? pair_action_to_string(x->action) :
+                       x->prev == PAIR_STATE_INVALID ? "build" : "rebuild",
+                       x->pkg->name, x->pkg->version, x->kernel->kver, strempty(x->why));
+                n++;
+        }
+        for (size_t i = 0; i < res->n_ir; i++) {
+                _cleanup_free_ char *why = reasons_join(&res->ir[i].reasons);
+                if (!why)
+                        continue;
+                printf("rebuild initramfs %s: %s\n", res->ir[i].kernel->kver, why);
+                n++;
+        }
+        for (size_t i = 0; boot && i < boot->n_nodes; i++) {
+                _cleanup_free_ char *why = reasons_join(&boot->nodes[i].reasons);
+                if (!why)
+                        continue;
+                printf("install %s %s: %s\n", env->layout == LAYOUT_UKI ? "uki" : "entry",
+                       boot->nodes[i].kernel->kver, why);
+                n++;
+        }
+        if (n == 0)
+                printf("nothing to do: everything is up to date\n");
 }
 
 static void report_text(struct cli *c, const struct plan *p, bool dry_run) {
@@ -60,12 +129,8 @@ static void report_text(struct cli *c, const struct plan *p, bool dry_run) {
 
         for (size_t i = 0; i < p->n_pairs; i++) {
                 const struct pair *x = &p->pairs[i];
-                if (dry_run) {
-                        if (x->action != ACTION_NONE)
-                                printf("%s/%s for %s: %s: %s\n", x->pkg->name, x->pkg->version, x->kernel->kver,
-                                       pair_action_to_string(x->action), strempty(x->why));
+                if (dry_run)
                         continue;
-                }
                 if (x->action == ACTION_NONE)
                         same++;
                 else if (x->result == PAIR_FAILED)
@@ -160,6 +225,14 @@ static int run_sync(struct cli *c, struct sync_options *o, const struct boot_opt
                 return cli_error(EXIT_FAIL, "sync: %s", *log_last_error() ? log_last_error() : strerror(-r));
         if (!c->json)
                 report_text(c, p, o->dry_run);
+        if (o->dry_run && !o->modules_only) {
+                struct boot_options dry = *bo;
+                dry.dry_run = true;
+                if (boot_run(&c->root, st, &cfg, &env, p, &res, &dry, &rep) < 0)
+                        return cli_error(EXIT_FAIL, "sync: %s", log_last_error());
+        }
+        if (o->dry_run && !c->json)
+                report_dry_run(p, &res, &rep, &env);
         if (boot) {
                 b = boot_stage(c, st, &cfg, &env, p, &res, bo, &rep);
                 if (b < 0)
@@ -168,7 +241,7 @@ static int run_sync(struct cli *c, struct sync_options *o, const struct boot_opt
                         boot_report_text(c, &rep);
         }
         if (c->json)
-                report_json(p, &res, r || b, boot ? &rep : NULL, &env);
+                report_json(p, &res, r || b, boot || o->dry_run ? &rep : NULL, &env, o->dry_run);
         return r == 0 && b == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
