@@ -153,7 +153,7 @@ int reasons_diff(struct reasons *r, const struct inputs *old, const struct input
         for (size_t i = 0; old && i < old->n; i++) {
                 if (inputs_find(cur, old->v[i].name))
                         continue;
-                q = reasons_add(r, old->v[i].name, "%s was removed", old->v[i].name);
+                q = reasons_add(r, old->v[i].name, "%s no longer applies", old->v[i].name);
                 if (q < 0)
                         return q;
                 n++;

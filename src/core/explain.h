@@ -46,7 +46,7 @@ struct reasons {
 void reasons_done(struct reasons *r);
 int reasons_add(struct reasons *r, const char *input, const char *fmt, ...) _printf_(3, 4);
 /* Adds one reason per input of cur whose value differs from old (or is new),
- * and per input of old that cur lacks ("NAME was removed"). Returns the number
+ * and per input of old that cur lacks ("NAME no longer applies"). Returns the number
  * added. */
 int reasons_diff(struct reasons *r, const struct inputs *old, const struct inputs *cur);
 /* The reasons joined with "; ", or NULL when there are none. */
