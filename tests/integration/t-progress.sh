@@ -21,7 +21,8 @@ dk 0 module add "$v4l2"
 ESC=$'\033'
 
 # tty_sync OUT [ENV=VALUE...] -- ARGS...: run sync in a pseudo-terminal of 120
-# columns with TERM=xterm; its screen output goes to OUT, its status to TTY_RC
+# columns with TERM=xterm; its screen output goes to OUT, its status to TTY_RC,
+# which must be $TTY_WANT (default 0)
 tty_sync() {
         local out=$1 cmd
         shift
@@ -38,7 +39,7 @@ tty_sync() {
                 cat "$out"
                 fail "sync in a terminal: sanitizer report"
         fi
-        ((TTY_RC == 0)) || { cat -v "$out"; fail "sync in a terminal: exit status $TTY_RC"; }
+        ((TTY_RC == ${TTY_WANT:-0})) || { cat -v "$out"; fail "sync in a terminal: exit status $TTY_RC"; }
 }
 
 step "sync in a terminal: live lines per job and a counter, in colour"
@@ -99,3 +100,27 @@ tty_sync "$TEST_TMP/tty4" -- --json sync --rebuild
 out=$(tr -d '\r' <"$TEST_TMP/tty4")
 assert_not_contains "$out" "$ESC" "sync --json output in a terminal"
 jq -e '.success == true' <<<"$out" >/dev/null || fail "sync --json in a terminal is not the JSON document:"$'\n'"$out"
+
+step "a failing build in a terminal: a red FAILED line with its log"
+put_source bad-build-1.0 >/dev/null
+dk 0 module add /usr/src/bad-build-1.0
+TTY_WANT=1 tty_sync "$TEST_TMP/tty5" -- sync
+out=$(tr -d '\r' <"$TEST_TMP/tty5")
+plain=$(sed -E "s/$ESC\[[0-9;]*[A-Za-z]//g" <<<"$out")
+log=$ROOT/var/lib/distkernel/log/bad-build-1.0/$KVER_A.log
+grep -qxF "FAILED bad-build 1.0 · $KVER_A · $(grep -oE "FAILED bad-build 1.0 · $KVER_A · [0-9.]+s" <<<"$plain" |
+        sed 's/.* · //') · log: $log" <<<"$plain" || fail "no FAILED line naming the log:"$'\n'"$plain"
+assert_contains "$out" "${ESC}[31mFAILED${ESC}[0m" "terminal output (red FAILED)"
+assert_file "$log"
+
+step "status: the failed build and the held-back kernel in one line each, with the command that shows the log"
+dk 0 status
+line=$(grep "^bad-build/1.0 failed for $KVER_A: " <<<"$DK_OUT") || fail "status has no line for the failed build:"$'\n'"$DK_OUT"
+assert_eq 1 "$(wc -l <<<"$line")" "status lines for the failed build"
+assert_contains "$line" "'distkernel module log bad-build $KVER_A' shows $log" "status line of the failed build"
+assert_not_contains "$line" "(log: " "status line of the failed build"
+line=$(grep "^$KVER_A is held back: " <<<"$DK_OUT") || fail "status has no held-back line:"$'\n'"$DK_OUT"
+assert_contains "$line" "bad-build/1.0 failed to build (see 'distkernel module log bad-build $KVER_A')" "held-back line"
+echo "$DK_OUT"
+dk 0 module log bad-build "$KVER_A"
+assert_contains "$DK_OUT" "bad_build" "distkernel module log bad-build $KVER_A"
