@@ -334,6 +334,9 @@ int cmd_sync(struct cli *c, int argc, char **argv) {
                 }
         if (optind < argc)
                 return cli_usage("sync: unexpected argument '%s'", argv[optind]);
+        /* plan: what sync would do and why */
+        if (streq(argv[0], "plan"))
+                o.dry_run = true;
         if (o.kernel && !kver_is_valid(o.kernel))
                 return cli_error(EXIT_USAGE, "sync: '%s' is not a valid kernel version", o.kernel);
         return run_sync(c, &o, &(struct boot_options) { .force = o.force, .rebuild = o.rebuild, .only = o.kernel });

@@ -42,6 +42,8 @@ explain() {
         DRY_JSON=$TEST_TMP/dry.json
         cp "$DK_OUT_FILE" "$DRY_JSON"
         jq -e 'type == "object"' "$DRY_JSON" >/dev/null || fail "sync --dry-run --json is not JSON: $DK_OUT"
+        dk 0 plan
+        assert_eq "$DRY" "$DK_OUT" "plan output"
         after=$(snapshot)
         [[ $before == "$after" ]] || fail "sync --dry-run ($1) changed something:"$'\n'"$(diff <(echo "$before") <(echo "$after"))"
         echo "$DRY"
