@@ -584,9 +584,6 @@ static int run_node(const struct ctx *c, struct boot_node *n, const struct irnod
                 n->forced = true;
         }
         entry_key(c, &e, n->key);
-        r = entry_inputs(c, &e, &inputs);
-        if (r < 0)
-                return r;
         old = meta_get(c->st, mk);
         if (!old && !c->o->rebuild) {
                 /* its entry was removed to make room on the ESP: it stays
@@ -603,7 +600,10 @@ static int run_node(const struct ctx *c, struct boot_node *n, const struct irnod
                 n->result = BOOT_CURRENT;
                 return c->o->dry_run ? 0 : set_status(c->st, n->kernel->kver, "installed");
         }
-        r = entry_explain(c, n, &inputs, old, ir);
+        /* only an entry that is installed needs its inputs one by one: a no-op sync stays cheap */
+        r = entry_inputs(c, &e, &inputs);
+        if (r >= 0)
+                r = entry_explain(c, n, &inputs, old, ir);
         if (r < 0 || c->o->dry_run)
                 return r;
         r = install_entry(c, &e, n->key);

@@ -270,9 +270,6 @@ int irnode_prepare(struct irnode *n, const struct root *root, struct state *st, 
         genconf_dir = generator_config(n, root->fd, st, genconf);
         if (genconf_dir)
                 hasher_add_str(h, genconf);
-        r = irnode_inputs(n, root, init, genconf_dir, genconf_dir ? genconf : NULL);
-        if (r < 0)
-                return r;
         r = carried_files(n, st, p, h);
         if (r < 0)
                 return r;
@@ -282,7 +279,10 @@ int irnode_prepare(struct irnode *n, const struct root *root, struct state *st, 
         intact = old && irnode_output_intact(n, root, st);
         if (!n->force && old && streq(old, n->key) && intact)
                 return 0;
-        r = irnode_explain(n, st, old, intact);
+        /* only a node that runs needs its inputs one by one: a no-op sync stays cheap */
+        r = irnode_inputs(n, root, init, genconf_dir, genconf_dir ? genconf : NULL);
+        if (r >= 0)
+                r = irnode_explain(n, st, old, intact);
         return r < 0 ? r : 1;
 }
 
