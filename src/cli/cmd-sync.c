@@ -34,7 +34,7 @@ static void entries_json(struct json *j, const struct boot_report *rep) {
                 if (n->reasons.n == 0)
                         continue;
                 json_object_begin(j);
-                json_kv_string(j, "kernel", n->kernel->kver);
+                json_kv_string(j, "kver", n->kernel->kver);
                 json_kv_string(j, "entry", n->entry);
                 reasons_json(j, &n->reasons);
                 json_object_end(j);

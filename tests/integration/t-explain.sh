@@ -48,16 +48,18 @@ explain() {
         [[ $before == "$after" ]] || fail "sync --dry-run ($1) changed something:"$'\n'"$(diff <(echo "$before") <(echo "$after"))"
         echo "$DRY"
 }
-# pair_inputs NAME VERSION KVER: the inputs named in the pair's reasons
+# pair_inputs NAME VERSION KVER: the inputs named in the pair's reasons (the
+# package and kernel fields are also accepted under their newer names,
+# package and kver)
 pair_inputs() {
-        json_get "$DRY_JSON" '[.pairs[] | select(.name == $n and .version == $v and .kernel == $k)
+        json_get "$DRY_JSON" '[.pairs[] | select((.package // .name) == $n and .version == $v and (.kver // .kernel) == $k)
                 | .reasons[].input] | join(" ")' --arg n "$1" --arg v "$2" --arg k "$3"
 }
 ir_inputs() {
-        json_get "$DRY_JSON" '[.initramfs[] | select(.kernel == $k) | .reasons[].input] | join(" ")' --arg k "$1"
+        json_get "$DRY_JSON" '[.initramfs[] | select((.kver // .kernel) == $k) | .reasons[].input] | join(" ")' --arg k "$1"
 }
 entry_inputs() {
-        json_get "$DRY_JSON" '[.entries[] | select(.kernel == $k) | .reasons[].input] | join(" ")' --arg k "$1"
+        json_get "$DRY_JSON" '[.entries[] | select(.kver == $k) | .reasons[].input] | join(" ")' --arg k "$1"
 }
 
 step "nothing changed: nothing to do"
