@@ -13,7 +13,7 @@ _distkernel() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
         local dk=${COMP_WORDS[0]} cmd="" sub="" i w nargs=0
         local -a root=() args=()
-        local commands="status sync kernel module initramfs uki gc verify graph doctor"
+        local commands="status sync plan kernel module initramfs uki gc verify graph doctor"
         local global="--root --jobs -j --json --no-wait --verbose -v --quiet -q --help --version"
 
         COMPREPLY=()
@@ -73,6 +73,7 @@ _distkernel() {
         local words="" opts="--json"
         case $cmd in
         sync) opts+=" --kernel --rebuild --force --dry-run --no-wait" ;;
+        plan) opts+=" --kernel --rebuild" ;;
         gc) opts+=" --dry-run" ;;
         graph)
                 opts+=" --svg"

@@ -29,6 +29,7 @@ void boot_report_done(struct boot_report *r) {
         for (size_t i = 0; r->nodes && i < r->n_nodes; i++) {
                 free(r->nodes[i].message);
                 free(r->nodes[i].entry);
+                reasons_done(&r->nodes[i].reasons);
         }
         free(r->nodes);
         free(r->default_kver);
@@ -218,6 +219,92 @@ static void entry_key(const struct ctx *c, const struct entry *e, char ret[HASH_
                 hasher_add_str(h, strempty(env->machine_id));
         }
         hasher_final(h, ret);
+}
+
+static char *file_id(struct state *st, int fd, const char *path) {
+        char hex[HASH_HEX_LEN] = "";
+        struct stat s;
+        if (path && fs_stat(fd, path, &s) >= 0)
+                (void) state_hash_file(st, fd, path, &s, hex);
+        return strdup_printf("%s:%s", strempty(path), hex);
+}
+
+/* The entry's inputs one by one (the same as its key's), for explaining. */
+static int entry_inputs(const struct ctx *c, const struct entry *e, struct inputs *l) {
+        const struct boot_env *env = c->env;
+        int rfd = c->root->fd;
+        _cleanup_free_ char *image = file_id(c->st, rfd, e->k->image), *initrd = file_id(c->st, rfd, e->initrd);
+        _cleanup_free_ char *stub = NULL, *splash = NULL, *dtb = NULL, *entry = NULL;
+        _cleanup_strv_free_ char **t = NULL;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < e->n_targets; i++)
+                r = strv_push(&t, e->targets[i]);
+        if (r >= 0 && e->layout == LAYOUT_BLS)
+                r = strv_pushf(&t, "%s|%s|%s", env->pretty_name, env->sort_key, strempty(env->machine_id));
+        entry = t ? strv_join(t, "|") : strdup("");
+        if (r < 0 || !image || !initrd || !entry)
+                return -ENOMEM;
+        r = inputs_add(l, "entry", entry, "the entry's layout, name or files changed");
+        if (r >= 0)
+                r = inputs_add(l, "kernel-image", image, "the kernel image '%s' changed", e->k->image);
+        if (r >= 0)
+                r = inputs_add(l, "initramfs", initrd, "the initramfs changed");
+        if (r >= 0)
+                r = inputs_add(l, "cmdline", env->cmdline, "the kernel command line (/etc/kernel/cmdline) changed");
+        if (r >= 0 && *env->sb_fingerprint)
+                r = inputs_add(l, "secureboot-cert", env->sb_fingerprint, "secureboot-cert changed");
+        if (r >= 0 && e->layout == LAYOUT_UKI && !e->initrd_is_uki) {
+                stub = file_id(c->st, c->plan->hostfd, env->stub);
+                splash = file_id(c->st, rfd, c->cfg->uki_splash);
+                dtb = file_id(c->st, rfd, c->cfg->uki_dtb);
+                if (!stub || !splash || !dtb)
+                        return -ENOMEM;
+                r = inputs_add(l, "os-release", env->os_release, "os-release changed");
+                if (r >= 0)
+                        r = inputs_add(l, "stub", stub, "the EFI stub '%s' changed", strempty(env->stub));
+                if (r >= 0)
+                        r = inputs_add(l, "splash", splash, "uki-splash changed");
+                if (r >= 0)
+                        r = inputs_add(l, "devicetree", dtb, "uki-dtb changed");
+        }
+        return r;
+}
+
+static char *boot_node_name(const char *kver) { return strdup_printf("boot:%s", kver); }
+
+/* Why the entry is installed again: its recorded inputs against l. */
+static int entry_explain(const struct ctx *c, struct boot_node *n, const struct inputs *l, const char *old,
+                         const struct irnode *ir) {
+        _cleanup_(inputs_done) struct inputs prev = {};
+        _cleanup_free_ char *node = boot_node_name(n->kernel->kver);
+        bool has_initramfs = false;
+        int r;
+
+        if (!node)
+                return -ENOMEM;
+        if (c->o->rebuild)
+                return reasons_add(&n->reasons, "rebuild", "rebuild requested");
+        if (!old)
+                return reasons_add(&n->reasons, "not-built", "not installed yet");
+        if (!streq(old, n->key)) {
+                r = inputs_recorded(c->st, node, &prev);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                if (r >= 0 && (r = reasons_diff(&n->reasons, &prev, l)) < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < n->reasons.n; i++)
+                has_initramfs |= streq(n->reasons.v[i].input, "initramfs");
+        /* a dry run sees the old initramfs: say that a new one is coming */
+        if (c->o->dry_run && ir && ir->reasons.n > 0 && !has_initramfs &&
+            (r = reasons_add(&n->reasons, "initramfs", "the initramfs will be regenerated")) < 0)
+                return r;
+        if (n->reasons.n == 0)
+                return reasons_add(&n->reasons, streq(old, n->key) ? "modified-file" : "unknown",
+                                   streq(old, n->key) ? "an installed file of the entry was modified or removed" :
+                                                        "its inputs changed");
+        return 0;
 }
 
 /* Whether the recorded files of the entry are exactly its targets, intact. */
@@ -466,6 +553,8 @@ static int drop_stale(const struct ctx *c, const struct entry *e) {
 static int run_node(const struct ctx *c, struct boot_node *n, const struct irnode *ir, const char *held) {
         _cleanup_(entry_done) struct entry e = { .k = n->kernel, .layout = c->env->layout };
         _cleanup_free_ char *mk = kernel_meta(n->kernel->kver, "boot-key"), *old = NULL;
+        _cleanup_(inputs_done) struct inputs inputs = {};
+        bool current;
         int r;
 
         if (!mk)
@@ -486,7 +575,7 @@ static int run_node(const struct ctx *c, struct boot_node *n, const struct irnod
                 n->entry = strdup(e.targets[0]);
         else
                 n->entry = strdup(n->kernel->image);
-        if (held && !c->o->force) {
+        if (held && !c->o->force && !c->o->dry_run) {
                 n->result = BOOT_HELD;
                 n->message = strdup(held);
                 return set_status(c->st, n->kernel->kver, "held: %s", held);
@@ -507,13 +596,24 @@ static int run_node(const struct ctx *c, struct boot_node *n, const struct irnod
                         return 0;
                 }
         }
-        if (!c->o->rebuild && old && streq(old, n->key) && entry_intact(c, &e)) {
+        current = !c->o->rebuild && old && streq(old, n->key) && entry_intact(c, &e);
+        if (current && !(c->o->dry_run && ir && ir->reasons.n > 0)) {
                 n->result = BOOT_CURRENT;
-                return set_status(c->st, n->kernel->kver, "installed");
+                return c->o->dry_run ? 0 : set_status(c->st, n->kernel->kver, "installed");
         }
+        /* only an entry that is installed needs its inputs one by one: a no-op sync stays cheap */
+        r = entry_inputs(c, &e, &inputs);
+        if (r >= 0)
+                r = entry_explain(c, n, &inputs, old, ir);
+        if (r < 0 || c->o->dry_run)
+                return r;
         r = install_entry(c, &e, n->key);
         if (r >= 0)
                 r = drop_stale(c, &e);
+        if (r >= 0) {
+                _cleanup_free_ char *node = boot_node_name(n->kernel->kver);
+                r = node ? inputs_record(c->st, node, &inputs) : -ENOMEM;
+        }
         if (r < 0) {
                 n->result = BOOT_FAILED;
                 n->message = strdup(*log_last_error() ? log_last_error() : strerror(-r));
@@ -639,7 +739,7 @@ int boot_run(const struct root *root, struct state *st, const struct config *cfg
                 n->kernel = p->kernels[k];
                 if ((o->only && !streq(o->only, n->kernel->kver)) || strv_contains(p->ignored, n->kernel->kver))
                         continue;
-                held = held_reason(cfg, p, ir, n->kernel);
+                held = o->dry_run ? NULL : held_reason(cfg, p, ir, n->kernel);
                 r = run_node(&c, n, ir, held);
                 if (n->result == BOOT_HELD || n->result == BOOT_FAILED)
                         failed++;
@@ -649,9 +749,9 @@ int boot_run(const struct root *root, struct state *st, const struct config *cfg
                                 r = strv_push(&rep.changed_kvers, n->kernel->kver);
                 }
         }
-        if (r >= 0)
+        if (r >= 0 && !o->dry_run)
                 r = drop_orphans(&c);
-        if (r >= 0)
+        if (r >= 0 && !o->dry_run)
                 r = promote(&c, &rep);
         if (r < 0) {
                 boot_report_done(&rep);

@@ -49,6 +49,7 @@ struct boot_node {
         bool forced;         /* installed although held back (--force) */
         char *message;       /* why held back or failed */
         char *entry;         /* root-relative path of the main installed file */
+        struct reasons reasons; /* why it is (or, dry run, would be) installed again */
 };
 
 struct boot_options {
@@ -56,6 +57,7 @@ struct boot_options {
         bool rebuild;        /* rewrite entries even when current */
         const char *only;    /* only this kernel (others keep their state) */
         bool uki_only;       /* `uki KVER`: the layout must be uki */
+        bool dry_run;        /* only explain which entries would be installed (reasons), change nothing */
 };
 
 struct boot_report {

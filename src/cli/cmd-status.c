@@ -135,6 +135,33 @@ static void json_status(struct cli *c, struct state *st, const struct plan *p, c
         free(cells);
 }
 
+/* A failed build in one line: why, and the command that shows its log
+ * (with the log's path), when there is a log. */
+static void print_failed(struct cli *c, const struct cell *x, const char *kver) {
+        _cleanup_free_ char *log = pair_log_path(x->name, x->version, kver), *why = strdup(x->message);
+        _cleanup_free_ char *host = log ? root_host_path(&c->root, log) : NULL;
+        char *paren = why ? strstr(why, " (log: ") : NULL;
+
+        if (!why || !host)
+                return;
+        if (paren)
+                *paren = 0; /* the path comes below */
+        if (fs_exists(c->root.fd, log))
+                printf("%s/%s failed for %s: %s; 'distkernel module log %s %s' shows %s\n", x->name, x->version, kver,
+                       why, x->name, kver, host);
+        else
+                printf("%s/%s failed for %s: %s\n", x->name, x->version, kver, why);
+}
+
+/* The log of a kernel's initramfs, when the reason it is held back is its
+ * initramfs. */
+static char *held_log(struct cli *c, const char *kver, const char *why) {
+        _cleanup_free_ char *log = NULL;
+        if (!strstr(why, "its initramfs failed") || !(log = strdup_printf(LOG_DIR "/initramfs-%s.log", kver)))
+                return NULL;
+        return fs_exists(c->root.fd, log) ? root_host_path(&c->root, log) : NULL;
+}
+
 /* The default kernel, and each kernel that is held back and why. */
 static void print_boot(struct cli *c, struct state *st, const struct plan *p, const struct config *cfg) {
         _cleanup_free_ char *def = boot_default(st), *prev = boot_previous_default(st);
@@ -145,9 +172,11 @@ static void print_boot(struct cli *c, struct state *st, const struct plan *p, co
                def ? def : "none yet (run 'distkernel sync')", prev ? ", fallback: " : "", strempty(prev));
         for (size_t i = 0; i < p->n_kernels; i++) {
                 _cleanup_free_ char *bs = boot_status(st, p->kernels[i]->kver);
+                _cleanup_free_ char *log = bs && startswith(bs, "held: ") ? held_log(c, p->kernels[i]->kver, bs) : NULL;
                 if (bs && startswith(bs, "held: "))
-                        printf("%s is held back: %s. Fix it and run 'distkernel sync' (or 'sync --force' to "
-                               "install it anyway).\n", p->kernels[i]->kver, bs + 6);
+                        printf("%s is held back: %s%s%s%s. Fix it and run 'distkernel sync' (or 'sync --force' to "
+                               "install it anyway).\n", p->kernels[i]->kver, bs + 6, log ? "; see 'less " : "",
+                               strempty(log), log ? "'" : "");
                 else if (bs && startswith(bs, "removed: "))
                         printf("%s: its boot entry was removed %s; 'distkernel sync --rebuild' brings it back.\n",
                                p->kernels[i]->kver, bs + 9);
@@ -212,8 +241,9 @@ void status_print_table(struct cli *c, struct state *st, const struct plan *p, c
         for (size_t i = 0; i < p->n_kernels; i++) {
                 size_t n = kernel_cells(p, p->kernels[i], cells);
                 for (size_t m = 0; m < n; m++)
-                        if (cells[m].message && (streq(cells[m].state, "failed") || c->verbosity > 0 ||
-                                                 streq(cells[m].state, "skipped")))
+                        if (cells[m].message && streq(cells[m].state, "failed"))
+                                print_failed(c, &cells[m], p->kernels[i]->kver);
+                        else if (cells[m].message && (c->verbosity > 0 || streq(cells[m].state, "skipped")))
                                 printf("%s/%s on %s: %s: %s\n", cells[m].name, cells[m].version,
                                        p->kernels[i]->kver, cells[m].state, cells[m].message);
         }

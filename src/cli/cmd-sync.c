@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <getopt.h>
-#include <time.h>
 #include <unistd.h>
 #include "boot/boot.h"
 #include "boot/publish.h"
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "core/config.h"
 #include "core/sync.h"
 #include "kernel/kver.h"
@@ -13,60 +13,38 @@
 #include "util/log.h"
 #include "util/strv.h"
 
-static double now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+/* "reasons": [{"input": "cmdline", "text": "..."}]: why a node runs. */
+static void reasons_json(struct json *j, const struct reasons *r) {
+        json_key(j, "reasons");
+        json_array_begin(j);
+        for (size_t i = 0; i < r->n; i++) {
+                json_object_begin(j);
+                json_kv_string(j, "input", r->v[i].input);
+                json_kv_string(j, "text", r->v[i].text);
+                json_object_end(j);
+        }
+        json_array_end(j);
 }
 
-struct progress {
-        struct cli *cli;
-        double started[1024];
-};
-
-static void progress(void *userdata, const struct pair *x, bool done) {
-        struct progress *pr = userdata;
-        size_t slot = x->job % ELEMENTSOF(pr->started);
-
-        if (done && x->result == PAIR_FAILED) {
-                fflush(stdout);
-                fprintf(stderr, "distkernel: %s/%s for %s: %s\n", x->pkg->name, x->pkg->version,
-                        x->kernel->kver, strempty(x->result_message));
-                return;
+/* A dry run's boot entries that would be installed. */
+static void entries_json(struct json *j, const struct boot_report *rep) {
+        json_key(j, "entries");
+        json_array_begin(j);
+        for (size_t i = 0; i < rep->n_nodes; i++) {
+                const struct boot_node *n = &rep->nodes[i];
+                if (n->reasons.n == 0)
+                        continue;
+                json_object_begin(j);
+                json_kv_string(j, "kver", n->kernel->kver);
+                json_kv_string(j, "entry", n->entry);
+                reasons_json(j, &n->reasons);
+                json_object_end(j);
         }
-        if (pr->cli->json || pr->cli->verbosity < 0)
-                return;
-        if (!done) {
-                pr->started[slot] = now();
-                printf("building %s/%s for %s (%s)\n", x->pkg->name, x->pkg->version, x->kernel->kver, x->why);
-        } else
-                printf("%s %s/%s for %s in %.1f s%s%s\n", pair_state_to_string(x->result), x->pkg->name,
-                       x->pkg->version, x->kernel->kver, now() - pr->started[slot],
-                       x->result_message ? ": " : "", strempty(x->result_message));
-        fflush(stdout);
-}
-
-static void ir_progress(void *userdata, const struct irnode *n, bool done) {
-        struct progress *pr = userdata;
-
-        if (done && n->result == IR_FAILED) {
-                fflush(stdout);
-                fprintf(stderr, "distkernel: initramfs for %s: %s; the previous image stays\n", n->kernel->kver,
-                        strempty(n->message));
-                return;
-        }
-        if (pr->cli->json || pr->cli->verbosity < 0)
-                return;
-        if (!done)
-                printf("generating the initramfs for %s (%s)\n", n->kernel->kver,
-                       initramfs_generator_to_string(n->cfg->initramfs));
-        else
-                printf("installed %s%s\n", n->output, n->uefi ? " (a UEFI executable)" : "");
-        fflush(stdout);
+        json_array_end(j);
 }
 
 static void report_json(const struct plan *p, const struct sync_result *res, int status,
-                        const struct boot_report *boot, const struct boot_env *env) {
+                        const struct boot_report *boot, const struct boot_env *env, bool dry_run) {
         struct json j;
         json_init(&j, stdout);
         json_object_begin(&j);
@@ -85,6 +63,7 @@ static void report_json(const struct plan *p, const struct sync_result *res, int
                 json_kv_string(&j, "state", pair_status(x));
                 json_kv_string(&j, "message", x->result_message);
                 json_kv_string(&j, "log", log);
+                reasons_json(&j, &x->reasons);
                 json_object_end(&j);
         }
         json_array_end(&j);
@@ -100,12 +79,50 @@ static void report_json(const struct plan *p, const struct sync_result *res, int
                 json_kv_string(&j, "path", n->output);
                 json_kv_string(&j, "state", names[n->result]);
                 json_kv_string(&j, "message", n->message);
+                reasons_json(&j, &n->reasons);
                 json_object_end(&j);
         }
         json_array_end(&j);
-        if (boot)
+        if (boot && dry_run)
+                entries_json(&j, boot);
+        else if (boot)
                 boot_report_json(&j, boot, env);
         json_object_end(&j);
+}
+
+/* What a dry run would do and why, one line per node:
+ * "build v4l2loopback 0.12.7 for 6.1.0-56-amd64: new kernel". */
+static void report_dry_run(const struct plan *p, const struct sync_result *res, const struct boot_report *boot,
+                           const struct boot_env *env) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < p->n_pairs; i++) {
+                const struct pair *x = &p->pairs[i];
+                if (x->action == ACTION_NONE)
+                        continue;
+                printf("%s %s %s for %s: %s\n",
+                       x->action != ACTION_BUILD ? pair_action_to_string(x->action) :
+                       x->prev == PAIR_STATE_INVALID ? "build" : "rebuild",
+                       x->pkg->name, x->pkg->version, x->kernel->kver, strempty(x->why));
+                n++;
+        }
+        for (size_t i = 0; i < res->n_ir; i++) {
+                _cleanup_free_ char *why = reasons_join(&res->ir[i].reasons);
+                if (!why)
+                        continue;
+                printf("rebuild initramfs %s: %s\n", res->ir[i].kernel->kver, why);
+                n++;
+        }
+        for (size_t i = 0; boot && i < boot->n_nodes; i++) {
+                _cleanup_free_ char *why = reasons_join(&boot->nodes[i].reasons);
+                if (!why)
+                        continue;
+                printf("install %s %s: %s\n", env->layout == LAYOUT_UKI ? "uki" : "entry",
+                       boot->nodes[i].kernel->kver, why);
+                n++;
+        }
+        if (n == 0)
+                printf("nothing to do: everything is up to date\n");
 }
 
 static void report_text(struct cli *c, const struct plan *p, bool dry_run) {
@@ -113,12 +130,8 @@ static void report_text(struct cli *c, const struct plan *p, bool dry_run) {
 
         for (size_t i = 0; i < p->n_pairs; i++) {
                 const struct pair *x = &p->pairs[i];
-                if (dry_run) {
-                        if (x->action != ACTION_NONE)
-                                printf("%s/%s for %s: %s: %s\n", x->pkg->name, x->pkg->version, x->kernel->kver,
-                                       pair_action_to_string(x->action), strempty(x->why));
+                if (dry_run)
                         continue;
-                }
                 if (x->action == ACTION_NONE)
                         same++;
                 else if (x->result == PAIR_FAILED)
@@ -181,6 +194,7 @@ static int run_sync(struct cli *c, struct sync_options *o, const struct boot_opt
         _cleanup_(build_user_done) struct build_user bu = {};
         _cleanup_state_ struct state *st = NULL;
         _cleanup_plan_ struct plan *p = NULL;
+        _cleanup_progress_ struct progress *pr = NULL;
         _cleanup_close_ int lock = -EBADF;
         bool boot = !o->dry_run && !o->modules_only;
         int r, b = 0;
@@ -206,11 +220,24 @@ static int run_sync(struct cli *c, struct sync_options *o, const struct boot_opt
                 return -lock;
         if (cli_state_open(c, false, &st) < 0)
                 return EXIT_FAIL;
+        pr = progress_new(c);
+        if (!pr)
+                return cli_error(EXIT_FAIL, "sync: out of memory");
+        progress_attach(pr, o);
         r = sync_run(&c->root, st, o, &p, &res);
+        progress_interrupt();
         if (r < 0)
                 return cli_error(EXIT_FAIL, "sync: %s", *log_last_error() ? log_last_error() : strerror(-r));
         if (!c->json)
                 report_text(c, p, o->dry_run);
+        if (o->dry_run && !o->modules_only) {
+                struct boot_options dry = *bo;
+                dry.dry_run = true;
+                if (boot_run(&c->root, st, &cfg, &env, p, &res, &dry, &rep) < 0)
+                        return cli_error(EXIT_FAIL, "sync: %s", log_last_error());
+        }
+        if (o->dry_run && !c->json)
+                report_dry_run(p, &res, &rep, &env);
         if (boot) {
                 b = boot_stage(c, st, &cfg, &env, p, &res, bo, &rep);
                 if (b < 0)
@@ -219,14 +246,12 @@ static int run_sync(struct cli *c, struct sync_options *o, const struct boot_opt
                         boot_report_text(c, &rep);
         }
         if (c->json)
-                report_json(p, &res, r || b, boot ? &rep : NULL, &env);
+                report_json(p, &res, r || b, boot || o->dry_run ? &rep : NULL, &env, o->dry_run);
         return r == 0 && b == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
 int cmd_initramfs(struct cli *c, int argc, char **argv) {
-        struct progress pr = { .cli = c };
-        struct sync_options o = { .jobs = c->jobs, .progress = progress, .ir_progress = ir_progress,
-                                  .userdata = &pr, .force_initramfs = true };
+        struct sync_options o = { .jobs = c->jobs, .force_initramfs = true };
 
         if (argc != 2)
                 return cli_usage("initramfs: usage: initramfs KVER");
@@ -237,9 +262,7 @@ int cmd_initramfs(struct cli *c, int argc, char **argv) {
 }
 
 int cmd_uki(struct cli *c, int argc, char **argv) {
-        struct progress pr = { .cli = c };
-        struct sync_options o = { .jobs = c->jobs, .progress = progress, .ir_progress = ir_progress,
-                                  .userdata = &pr };
+        struct sync_options o = { .jobs = c->jobs };
 
         if (argc != 2)
                 return cli_usage("uki: usage: uki KVER");
@@ -254,8 +277,7 @@ int cmd_uki(struct cli *c, int argc, char **argv) {
  * in the build tree) go to ROOT/usr/lib/modules/VERSION/, then a full sync. DIR
  * (the traditional /boot) is not used: the layout decides where entries go. */
 int cmd_installkernel(struct cli *c, int argc, char **argv) {
-        struct progress pr = { .cli = c };
-        struct sync_options o = { .progress = progress, .ir_progress = ir_progress, .userdata = &pr };
+        struct sync_options o = {};
         _cleanup_free_ char *dir = NULL, *image = NULL, *map = NULL, *config = NULL;
         _cleanup_state_ struct state *st = NULL;
         const char *kver;
@@ -290,8 +312,7 @@ int cmd_installkernel(struct cli *c, int argc, char **argv) {
 }
 
 int cli_sync_all(struct cli *c) {
-        struct progress pr = { .cli = c };
-        struct sync_options o = { .jobs = c->jobs, .progress = progress, .ir_progress = ir_progress, .userdata = &pr };
+        struct sync_options o = { .jobs = c->jobs };
         return run_sync(c, &o, &(struct boot_options) {});
 }
 
@@ -304,9 +325,7 @@ int cmd_sync(struct cli *c, int argc, char **argv) {
                 { "no-wait", no_argument, NULL, 'W' },
                 {}
         };
-        struct progress pr = { .cli = c };
-        struct sync_options o = { .jobs = c->jobs, .progress = progress, .ir_progress = ir_progress,
-                                  .userdata = &pr };
+        struct sync_options o = { .jobs = c->jobs };
         int opt;
 
         while ((opt = getopt_long(argc, argv, "k:", opts, NULL)) >= 0)
@@ -320,6 +339,9 @@ int cmd_sync(struct cli *c, int argc, char **argv) {
                 }
         if (optind < argc)
                 return cli_usage("sync: unexpected argument '%s'", argv[optind]);
+        /* plan: what sync would do and why */
+        if (streq(argv[0], "plan"))
+                o.dry_run = true;
         if (o.kernel && !kver_is_valid(o.kernel))
                 return cli_error(EXIT_USAGE, "sync: '%s' is not a valid kernel version", o.kernel);
         return run_sync(c, &o, &(struct boot_options) { .force = o.force, .rebuild = o.rebuild, .only = o.kernel });

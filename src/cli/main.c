@@ -14,6 +14,8 @@ static void help(void) {
                "  status                       kernels x packages: installed, failed, excluded, stale, missing\n"
                "  sync [--kernel KVER] [--rebuild] [--force] [--dry-run]\n"
                "                               bring everything up to date\n"
+               "  plan [--kernel KVER] [--rebuild]\n"
+               "                               what sync would do, and why (sync --dry-run)\n"
                "  kernel list                  installed kernels\n"
                "  kernel add KVER              register a kernel (sync builds for it)\n"
                "  kernel remove KVER           remove what distkernel installed for a kernel\n"
@@ -126,7 +128,7 @@ int main(int argc, char **argv) {
                                                                          root, strerror(-r))));
         if (streq(argv[0], "status"))
                 status = cmd_status(&c, argc, argv);
-        else if (streq(argv[0], "sync"))
+        else if (streq(argv[0], "sync") || streq(argv[0], "plan"))
                 status = cmd_sync(&c, argc, argv);
         else if (streq(argv[0], "kernel"))
                 status = cmd_kernel(&c, argc, argv);

@@ -2,11 +2,13 @@
 #include <stdarg.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "core/lock.h"
 #include "core/state.h"
 #include "util/log.h"
 
 void cli_log_sink(void *userdata, int level, const char *msg) {
+        progress_interrupt();
         fflush(stdout);
         if (level == LOG_ERR)
                 cli_errors_add(msg, NULL);
@@ -19,6 +21,7 @@ void cli_log_sink(void *userdata, int level, const char *msg) {
 int cli_error(int r, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
+        progress_interrupt();
         fflush(stdout);
         va_start(ap, fmt);
         if (vasprintf(&msg, fmt, ap) < 0)

@@ -28,6 +28,9 @@ struct exec {
         int token_rd;    /* our own non-blocking read end */
         char makeflags[96];
         unsigned implicit_used; /* 0 or 1: our implicit slot */
+        void (*tick)(void *userdata);
+        void *tick_userdata;
+        int tick_ms;
 };
 
 struct exec *exec_new(unsigned n_jobs) {
@@ -235,7 +238,7 @@ static int wait_some(struct exec *e, bool wants_token) {
                         p[np++] = (struct pollfd) { .fd = e->jobs[i].pidfd, .events = POLLIN };
         if (wants_token && e->token_rd >= 0)
                 p[np++] = (struct pollfd) { .fd = e->token_rd, .events = POLLIN };
-        r = poll(p, np, np ? 1000 : 0);
+        r = poll(p, np, np ? (e->tick ? e->tick_ms : 1000) : 0);
         free(p);
         if (r < 0 && errno != EINTR)
                 return -errno;
@@ -249,6 +252,12 @@ static int wait_some(struct exec *e, bool wants_token) {
                 }
         }
         return 0;
+}
+
+void exec_set_tick(struct exec *e, void (*tick)(void *userdata), void *userdata, int interval_ms) {
+        e->tick = tick;
+        e->tick_userdata = userdata;
+        e->tick_ms = interval_ms > 0 ? interval_ms : 1000;
 }
 
 int exec_run(struct exec *e) {
@@ -272,6 +281,8 @@ int exec_run(struct exec *e) {
                 r = wait_some(e, wants_token);
                 if (r < 0)
                         return r;
+                if (e->tick)
+                        e->tick(e->tick_userdata);
         }
         for (size_t i = 0; i < e->n; i++)
                 failed += e->jobs[i].state == JOB_FAILED;

@@ -33,6 +33,9 @@ int exec_add(struct exec *e, const struct exec_job_ops *ops, void *userdata, boo
 int exec_depend(struct exec *e, size_t job, size_t on);
 /* job runs after on finished, whatever its outcome. */
 int exec_depend_soft(struct exec *e, size_t job, size_t on);
+/* Calls tick at least every interval_ms while jobs run (and after each job
+ * finished), in the parent: a progress display redraws from it. */
+void exec_set_tick(struct exec *e, void (*tick)(void *userdata), void *userdata, int interval_ms);
 /* Runs every job; returns the number of failed or blocked jobs, or -errno. */
 int exec_run(struct exec *e);
 /* The jobserver: fds to keep open in children and the MAKEFLAGS value

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -15,7 +16,11 @@ void irnode_done(struct irnode *n) {
         free(n->log);
         strv_free(n->modules);
         free(n->message);
+        inputs_done(&n->inputs);
+        reasons_done(&n->reasons);
 }
+
+char *irnode_node_name(const char *kver) { return strdup_printf("initramfs:%s", kver); }
 
 bool irnode_carries(const struct plan *p, const struct config *cfg, const char *name) {
         if (strv_contains(cfg->initramfs_packages, name))
@@ -45,6 +50,17 @@ static char *module_name(const char *path) {
         return n;
 }
 
+/* A file's path and content hash ("" when it is not a regular file). */
+static void add_file_hash(struct hasher *h, struct state *st, int fd, const char *path) {
+        char hex[HASH_HEX_LEN] = "";
+        struct stat s;
+
+        if (fs_stat(fd, path, &s) >= 0 && S_ISREG(s.st_mode))
+                (void) state_hash_file(st, fd, path, &s, hex);
+        hasher_add_str(h, path);
+        hasher_add_str(h, hex);
+}
+
 static void add_stat(struct hasher *h, int fd, const char *path) {
         struct stat st = {};
         (void) fs_stat(fd, path, &st);
@@ -55,9 +71,11 @@ static void add_stat(struct hasher *h, int fd, const char *path) {
 }
 
 static int carried_files(struct irnode *n, struct state *st, const struct plan *p, struct hasher *h) {
+        _cleanup_hasher_ struct hasher *mine = hasher_new();
+        char hex[HASH_HEX_LEN];
         struct state_file *f = NULL;
         size_t nf = 0;
-        int r = state_file_list(st, n->kernel->kver, NULL, NULL, &f, &nf);
+        int r = mine ? state_file_list(st, n->kernel->kver, NULL, NULL, &f, &nf) : -ENOMEM;
         if (r < 0)
                 return r;
         for (size_t i = 0; r >= 0 && i < nf; i++) {
@@ -65,10 +83,51 @@ static int carried_files(struct irnode *n, struct state *st, const struct plan *
                         continue;
                 hasher_add_str(h, f[i].path);
                 hasher_add_str(h, f[i].sha256);
+                hasher_add_str(mine, f[i].path);
+                hasher_add_str(mine, f[i].sha256);
                 r = strv_consume(&n->modules, module_name(f[i].path));
         }
         state_file_list_free(f, nf);
-        return r;
+        hasher_final(mine, hex);
+        return r < 0 ? r : inputs_add(&n->inputs, "carried-modules", hex, "the modules it carries changed");
+}
+
+/* The external generator's own configuration: dracut.conf and dracut.conf.d,
+ * or initramfs-tools' initramfs.conf, modules and conf.d. Returns its
+ * directory for messages, or NULL for the builtin generator. */
+static const char *generator_config(const struct irnode *n, int rootfd, struct state *st, char ret[HASH_HEX_LEN]) {
+        static const char *const dracut[] = { "/etc/dracut.conf", "/etc/dracut.conf.d", NULL };
+        static const char *const itools[] = { "/etc/initramfs-tools/initramfs.conf", "/etc/initramfs-tools/modules",
+                                              "/etc/initramfs-tools/conf.d", NULL };
+        const char *const *paths = n->cfg->initramfs == INITRAMFS_DRACUT ? dracut :
+                                   n->cfg->initramfs == INITRAMFS_INITRAMFS_TOOLS ? itools : NULL;
+        _cleanup_hasher_ struct hasher *h = NULL;
+
+        if (!paths || !(h = hasher_new()))
+                return NULL;
+        for (const char *const *p = paths; *p; p++) {
+                _cleanup_close_ int fd = fs_open_dir(rootfd, *p);
+                _cleanup_strv_free_ char **names = NULL;
+                DIR *d;
+                struct dirent *de;
+
+                if (fd < 0 || !(d = fdopendir(TAKE_FD(fd)))) {
+                        add_file_hash(h, st, rootfd, *p);
+                        continue;
+                }
+                while ((de = readdir(d)))
+                        if (de->d_name[0] != '.')
+                                (void) strv_push(&names, de->d_name);
+                closedir(d);
+                strv_sort(names);
+                STRV_FOREACH(name, names) {
+                        _cleanup_free_ char *f = path_join(*p, *name);
+                        if (f)
+                                add_file_hash(h, st, rootfd, f);
+                }
+        }
+        hasher_final(h, ret);
+        return n->cfg->initramfs == INITRAMFS_DRACUT ? "/etc/dracut.conf.d" : "/etc/initramfs-tools";
 }
 
 static bool irnode_output_intact(const struct irnode *n, const struct root *root, struct state *st) {
@@ -113,10 +172,71 @@ char *irnode_init_binary(void) {
         return strdup(LIBEXECDIR "/distkernel/distkernel-init");
 }
 
+static char *stat_id(int fd, const char *path) {
+        struct stat st = {};
+        (void) fs_stat(fd, path, &st);
+        return strdup_printf("%s:%lld:%lld.%09ld:%llu", path, (long long) st.st_size, (long long) st.st_mtim.tv_sec,
+                             st.st_mtim.tv_nsec, (unsigned long long) st.st_ino);
+}
+
+/* The inputs of the node beside its key, one by one, for explaining. */
+static int irnode_inputs(struct irnode *n, const struct root *root, const char *init, const char *genconf_dir,
+                         const char *genconf) {
+        const struct config *c = n->cfg;
+        _cleanup_free_ char *mods = c->initramfs_modules ? strv_join(c->initramfs_modules, " ") : strdup("");
+        _cleanup_free_ char *settings = NULL, *image = stat_id(root->fd, n->kernel->image);
+        _cleanup_free_ char *initid = init ? stat_id(AT_FDCWD, init) : NULL;
+        int r;
+
+        settings = mods ? strdup_printf("%s|%s|%s|%s", initramfs_generator_to_string(c->initramfs),
+                                        strempty(c->initramfs_compress),
+                                        c->initramfs_hostonly ? "hostonly" : "generic", mods) : NULL;
+        if (!settings || !image || (init && !initid))
+                return -ENOMEM;
+        r = inputs_add(&n->inputs, "initramfs-settings", settings, "the initramfs settings in '%s' changed",
+                       CONFIG_PATH);
+        if (r >= 0)
+                r = inputs_add(&n->inputs, "kernel-image", image, "the kernel image '%s' changed", n->kernel->image);
+        if (r >= 0 && genconf)
+                r = inputs_add(&n->inputs, "generator-config", genconf, "generator config %s changed", genconf_dir);
+        if (r >= 0 && init)
+                r = inputs_add(&n->inputs, "init", initid, "the builtin initramfs's /init program changed");
+        return r;
+}
+
+/* Why the node is regenerated: its recorded inputs against the current ones. */
+static int irnode_explain(struct irnode *n, struct state *st, const char *old_key, bool intact) {
+        _cleanup_(inputs_done) struct inputs old = {};
+        _cleanup_free_ char *node = irnode_node_name(n->kernel->kver);
+        int r;
+
+        if (!node)
+                return -ENOMEM;
+        if (n->force)
+                return reasons_add(&n->reasons, "rebuild", "regeneration requested");
+        if (!old_key)
+                return reasons_add(&n->reasons, "not-built", "not generated yet");
+        if (!streq(old_key, n->key)) {
+                r = inputs_recorded(st, node, &old);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                r = r >= 0 ? reasons_diff(&n->reasons, &old, &n->inputs) : 0;
+                if (r != 0)
+                        return r;
+                return reasons_add(&n->reasons, "unknown", "its inputs changed");
+        }
+        if (!intact)
+                return reasons_add(&n->reasons, "modified-file", "'%s' was modified or removed", n->output);
+        return 0;
+}
+
 int irnode_prepare(struct irnode *n, const struct root *root, struct state *st, const struct plan *p) {
         _cleanup_hasher_ struct hasher *h = hasher_new();
-        _cleanup_free_ char *old = NULL;
+        _cleanup_free_ char *old = NULL, *init = NULL;
         const struct config *c = n->cfg;
+        char genconf[HASH_HEX_LEN];
+        const char *genconf_dir;
+        bool intact;
         int r;
 
         n->output = config_initrd_path(c, n->kernel->kver);
@@ -134,23 +254,36 @@ int irnode_prepare(struct irnode *n, const struct root *root, struct state *st, 
         hasher_add_str(h, n->kernel->kver);
         add_stat(h, root->fd, n->kernel->image);
         /* dracut's uefi=yes output embeds the command line */
-        if (c->initramfs == INITRAMFS_DRACUT && external_dracut_wants_uefi(root))
+        if (c->initramfs == INITRAMFS_DRACUT && external_dracut_wants_uefi(root)) {
                 hasher_add_str(h, strempty(n->cmdline));
+                r = inputs_add(&n->inputs, "cmdline", n->cmdline, "the kernel command line changed");
+                if (r < 0)
+                        return r;
+        }
         if (c->initramfs == INITRAMFS_BUILTIN) {
-                _cleanup_free_ char *init = irnode_init_binary();
+                init = irnode_init_binary();
                 if (!init)
                         return -ENOMEM;
                 add_stat(h, AT_FDCWD, init);
         }
+        /* an external generator reads its own configuration too */
+        genconf_dir = generator_config(n, root->fd, st, genconf);
+        if (genconf_dir)
+                hasher_add_str(h, genconf);
         r = carried_files(n, st, p, h);
         if (r < 0)
                 return r;
         strv_sort(n->modules);
         hasher_final(h, n->key);
         old = irnode_recorded_key(st, n->kernel->kver);
-        if (!n->force && old && streq(old, n->key) && irnode_output_intact(n, root, st))
+        intact = old && irnode_output_intact(n, root, st);
+        if (!n->force && old && streq(old, n->key) && intact)
                 return 0;
-        return 1;
+        /* only a node that runs needs its inputs one by one: a no-op sync stays cheap */
+        r = irnode_inputs(n, root, init, genconf_dir, genconf_dir ? genconf : NULL);
+        if (r >= 0)
+                r = irnode_explain(n, st, old, intact);
+        return r < 0 ? r : 1;
 }
 
 /* The builtin generator: the carried packages' modules are included and
@@ -289,6 +422,10 @@ int irnode_commit(struct irnode *n, const struct root *root, struct state *st) {
                 r = state_file_add(st, &f);
         if (r >= 0)
                 r = state_meta_set(st, mk, n->key);
+        if (r >= 0) {
+                _cleanup_free_ char *node = irnode_node_name(n->kernel->kver);
+                r = node ? inputs_record(st, node, &n->inputs) : -ENOMEM;
+        }
         if (r < 0) {
                 state_rollback(st);
                 return r;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/config.h"
+#include "core/explain.h"
 #include "core/plan.h"
 
 /* The initramfs node of one kernel: initramfs(K) depends on the kernel, on the
@@ -26,6 +27,8 @@ struct irnode {
         enum { IR_SKIPPED, IR_CURRENT, IR_BUILT, IR_FAILED } result;
         char *message;
         double seconds;
+        struct inputs inputs;   /* its inputs one by one (after irnode_prepare) */
+        struct reasons reasons; /* why it is regenerated, when it is */
 };
 
 void irnode_done(struct irnode *n);
@@ -34,6 +37,8 @@ bool irnode_carries(const struct plan *p, const struct config *cfg, const char *
 /* Computes the node's inputs (after the kernel's modules are installed) and its
  * key; returns 1 when it must be regenerated, 0 when it is current. */
 int irnode_prepare(struct irnode *n, const struct root *root, struct state *st, const struct plan *p);
+/* The node name of its recorded inputs: "initramfs:KVER". */
+char *irnode_node_name(const char *kver);
 /* Generates into n->tmp; runs in a child process. Returns 0 or -errno. */
 int irnode_generate(const struct irnode *n, const struct root *root);
 /* Publishes n->tmp as n->output and records it; or drops the temp on failure. */

@@ -25,6 +25,10 @@ char *pair_work_dir(const struct pair *p) {
         return strdup_printf(BUILD_DIR "/%s/%s/%s", p->kernel->kver, p->pkg->name, p->pkg->version);
 }
 
+char *pair_node_name(const struct pair *p) {
+        return strdup_printf("pair:%s/%s/%s", p->pkg->name, p->pkg->version, p->kernel->kver);
+}
+
 char *pair_log_path(const char *name, const char *version, const char *kver) {
         return strdup_printf(LOG_DIR "/%s-%s/%s.log", name, version, kver);
 }
@@ -35,6 +39,8 @@ static void pair_done(struct pair *p) {
         free(p->env_source_tree);
         free(p->env_installed);
         free(p->why);
+        inputs_done(&p->inputs);
+        reasons_done(&p->reasons);
         free(p->prev_message);
         free(p->result_message);
 }
@@ -162,7 +168,8 @@ static int load_packages(struct plan *p) {
 
 /* What a module build depends on in the kernel: its release, .config and
  * Module.symvers. */
-static int kernel_identity(struct plan *p, const struct kernel *k, char ret[HASH_HEX_LEN]) {
+static int kernel_identity(struct plan *p, const struct kernel *k, char ret[HASH_HEX_LEN],
+                           char ret_files[static 2][HASH_HEX_LEN]) {
         _cleanup_hasher_ struct hasher *h = hasher_new();
         static const char *const files[] = { ".config", "Module.symvers" };
 
@@ -171,7 +178,8 @@ static int kernel_identity(struct plan *p, const struct kernel *k, char ret[HASH
         hasher_add_str(h, k->kver);
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 _cleanup_free_ char *f = path_join(k->build_dir, files[i]);
-                char hex[HASH_HEX_LEN] = "";
+                char *hex = ret_files[i];
+                *hex = 0;
                 if (!f)
                         return -ENOMEM;
                 (void) state_hash_file(p->state, p->hostfd, f, NULL, hex);
@@ -237,8 +245,30 @@ static int pair_eval(struct plan *p, struct pair *x, const char *kident, char **
         return 0;
 }
 
+/* The pair's inputs one by one, for explaining a rebuild. */
+static int pair_inputs(struct plan *p, struct pair *x, char kfiles[static 2][HASH_HEX_LEN], const char *dump,
+                       size_t len) {
+        char dhex[HASH_HEX_LEN];
+        int r;
+
+        hash_buf(dump, len, dhex);
+        r = inputs_add(&x->inputs, "sources", x->pkg->tree_hash, "the sources in '%s' changed", x->pkg->path);
+        if (r >= 0)
+                r = inputs_add(&x->inputs, "dkms.conf", dhex, "'%s/dkms.conf' evaluates differently", x->pkg->path);
+        if (r >= 0)
+                r = inputs_add(&x->inputs, "kernel-config", kfiles[0], "the kernel's .config changed");
+        if (r >= 0)
+                r = inputs_add(&x->inputs, "module-symvers", kfiles[1], "the kernel's Module.symvers changed");
+        if (r >= 0)
+                r = inputs_add(&x->inputs, "compiler", p->compiler_id, "the compiler changed");
+        if (r >= 0 && *p->module_sign_id)
+                r = inputs_add(&x->inputs, "module-sign-cert", p->module_sign_id,
+                               "the module signing certificate changed");
+        return r;
+}
+
 static void pair_key(struct plan *p, struct pair *x, const char *kident, const char *dump, size_t len,
-                     enum plan_flags flags) {
+                     _unused_ enum plan_flags flags) {
         _cleanup_hasher_ struct hasher *h = hasher_new();
         if (!h)
                 return;
@@ -268,35 +298,84 @@ static bool pair_files_intact(struct plan *p, struct pair *x, char **ret_bad) {
         return ok;
 }
 
-static void decide(struct plan *p, struct pair *x, enum plan_flags flags) {
+/* Why a pair with no row of its own is built: a new kernel, a new version of
+ * the package, a new package, or the first sync. */
+static int explain_new(struct plan *p, struct pair *x) {
+        const char *kv = x->kernel->kver, *other = NULL;
+        bool kernel_known = false, package_known = false;
+
+        for (size_t i = 0; i < p->n_rows; i++) {
+                const struct state_pair *row = &p->rows[i];
+                if (streq(row->kver, kv))
+                        kernel_known = true;
+                if (streq(row->name, x->pkg->name)) {
+                        package_known = true;
+                        if (streq(row->kver, kv) && row->state == PAIR_INSTALLED)
+                                other = row->version;
+                }
+        }
+        if (other)
+                return reasons_add(&x->reasons, "new-version", "new version %s (%s is installed)", x->pkg->version,
+                                   other);
+        if (package_known && !kernel_known)
+                return reasons_add(&x->reasons, "new-kernel", "new kernel");
+        if (kernel_known && !package_known)
+                return reasons_add(&x->reasons, "new-package", "new package");
+        return reasons_add(&x->reasons, "not-built", "not built for this kernel yet");
+}
+
+/* Which recorded inputs changed; "unknown" when none were recorded (a state
+ * from before inputs were recorded). */
+static int explain_changed(struct plan *p, struct pair *x) {
+        _cleanup_(inputs_done) struct inputs old = {};
+        _cleanup_free_ char *node = pair_node_name(x);
+        int r;
+
+        if (!node)
+                return -ENOMEM;
+        r = inputs_recorded(p->state, node, &old);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r >= 0) {
+                r = reasons_diff(&x->reasons, &old, &x->inputs);
+                if (r != 0)
+                        return r;
+        }
+        return reasons_add(&x->reasons, "unknown", "its inputs changed (sources, dkms.conf, kernel config, "
+                           "Module.symvers, compiler or module signing certificate)");
+}
+
+static int decide(struct plan *p, struct pair *x, enum plan_flags flags) {
         const struct state_pair *row = plan_row(p, x->pkg->name, x->pkg->version, x->kernel->kver);
         _cleanup_free_ char *bad = NULL;
         bool same = row && row->key && streq(row->key, x->key);
+        int r = 0;
 
-        if (!row) {
-                x->action = ACTION_BUILD;
-                x->why = strdup("not built for this kernel yet");
-        } else if (flags & PLAN_REBUILD) {
-                x->action = ACTION_BUILD;
-                x->why = strdup("rebuild requested");
-        } else if (!same) {
-                x->action = ACTION_BUILD;
-                x->why = strdup("its inputs changed (sources, dkms.conf, kernel config, Module.symvers, compiler "
-                           "or module signing certificate)");
-        } else if (row->state == PAIR_FAILED) {
+        x->action = ACTION_BUILD;
+        if (!row)
+                r = explain_new(p, x);
+        else if (flags & PLAN_REBUILD)
+                r = reasons_add(&x->reasons, "rebuild", "rebuild requested");
+        else if (!same)
+                r = explain_changed(p, x);
+        else if (row->state == PAIR_FAILED) {
                 x->action = ACTION_FAILED;
                 x->why = strdup(strempty(row->message));
-        } else if (row->state == PAIR_INSTALLED && !pair_files_intact(p, x, &bad)) {
-                x->action = ACTION_BUILD;
-                x->why = strdup_printf("installed file '%s' is missing or modified", strempty(bad));
-        } else
+        } else if (row->state == PAIR_INSTALLED && !pair_files_intact(p, x, &bad))
+                r = reasons_add(&x->reasons, "modified-file", "'%s' was modified or removed", strempty(bad));
+        else
                 x->action = ACTION_NONE;
+        if (r < 0)
+                return r;
+        if (x->action == ACTION_BUILD && !(x->why = reasons_join(&x->reasons)))
+                return -ENOMEM;
+        return 0;
 }
 
 static int plan_pair(struct plan *p, struct kernel *k, struct package *pkg, enum plan_flags flags) {
         struct pair *x = &p->pairs[p->n_pairs++];
         _cleanup_free_ char *dump = NULL;
-        char kident[HASH_HEX_LEN];
+        char kident[HASH_HEX_LEN], kfiles[2][HASH_HEX_LEN];
         const struct state_pair *row = plan_row(p, pkg->name, pkg->version, k->kver);
         _cleanup_free_ char *conf_path = NULL;
         size_t len = 0;
@@ -314,7 +393,7 @@ static int plan_pair(struct plan *p, struct kernel *k, struct package *pkg, enum
         r = pair_env(p, x);
         if (r < 0)
                 return r;
-        r = kernel_identity(p, k, kident);
+        r = kernel_identity(p, k, kident, kfiles);
         if (r < 0)
                 return r;
         conf_path = path_join(x->pkg->host_path, "dkms.conf");
@@ -341,8 +420,10 @@ static int plan_pair(struct plan *p, struct kernel *k, struct package *pkg, enum
                 return 0;
         }
         pair_key(p, x, kident, dump, len, flags);
-        decide(p, x, flags);
-        return 0;
+        r = pair_inputs(p, x, kfiles, dump, len);
+        if (r < 0)
+                return r;
+        return decide(p, x, flags);
 }
 
 static int load_kernels(struct plan *p, const char *only_kver) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "core/explain.h"
 #include "core/state.h"
 #include "kernel/kernel.h"
 #include "modpkg/dkmsconf.h"
@@ -40,7 +41,9 @@ struct pair {
         char *env_dkms_tree, *env_source_tree, *env_installed;
         char key[HASH_HEX_LEN];
         enum pair_action action;
-        char *why;                 /* reason for the action */
+        char *why;                 /* reason for the action (for ACTION_BUILD: the reasons joined) */
+        struct inputs inputs;      /* its inputs one by one, recorded with its result */
+        struct reasons reasons;    /* ACTION_BUILD: which inputs changed */
         enum pair_state prev;      /* PAIR_STATE_INVALID when never attempted */
         char *prev_message;
         /* filled by sync */
@@ -88,6 +91,8 @@ int plan_compute_signed(const struct root *root, struct state *st, const char *o
                         const struct spawn_user *build_user, struct plan **ret);
 
 const char *pair_action_to_string(enum pair_action a);
+/* The node name of a pair's recorded inputs: "pair:NAME/VERSION/KVER". */
+char *pair_node_name(const struct pair *p);
 /* Root-relative paths of a pair's work dir and log. */
 char *pair_work_dir(const struct pair *p);
 char *pair_log_path(const char *name, const char *version, const char *kver);

@@ -224,6 +224,11 @@ int state_kernel_remove(struct state *s, const char *kver) {
         if (r < 0)
                 return r;
         r = RUN(s, "DELETE FROM kernels WHERE kver = ?1", kver);
+        /* the recorded inputs of its nodes (core/explain.h) */
+        if (r >= 0)
+                r = RUN(s, "DELETE FROM meta WHERE key IN ('inputs:initramfs:' || ?1, 'inputs:boot:' || ?1) OR key IN "
+                           "(SELECT 'inputs:pair:' || name || '/' || version || '/' || kver FROM pairs WHERE kver = ?1)",
+                        kver);
         if (r >= 0)
                 r = RUN(s, "DELETE FROM pairs WHERE kver = ?1", kver);
         if (r >= 0)
@@ -286,6 +291,9 @@ int state_package_remove(struct state *s, const char *name, const char *version)
                 return r;
         r = RUN(s, "DELETE FROM packages WHERE name = ?1 AND version = ?2", name, version);
         if (r >= 0)
+                r = RUN(s, "DELETE FROM meta WHERE key IN (SELECT 'inputs:pair:' || name || '/' || version || '/' || "
+                           "kver FROM pairs WHERE name = ?1 AND version = ?2)", name, version);
+        if (r >= 0)
                 r = RUN(s, "DELETE FROM pairs WHERE name = ?1 AND version = ?2", name, version);
         if (r >= 0)
                 r = RUN(s, "DELETE FROM eval_cache WHERE name = ?1 AND version = ?2", name, version);
@@ -347,6 +355,9 @@ int state_pair_set(struct state *s, const char *name, const char *version, const
 }
 
 int state_pair_delete(struct state *s, const char *name, const char *version, const char *kver) {
+        int r = RUN(s, "DELETE FROM meta WHERE key = 'inputs:pair:' || ?1 || '/' || ?2 || '/' || ?3", name, version, kver);
+        if (r < 0)
+                return r;
         return RUN(s, "DELETE FROM pairs WHERE name = ?1 AND version = ?2 AND kver = ?3", name, version, kver);
 }
 

@@ -122,6 +122,12 @@ static int build_finish(void *userdata, int status) {
         if (x->result != PAIR_INSTALLED)
                 (void) state_pair_set(run->st, x->pkg->name, x->pkg->version, x->kernel->kver, x->result,
                                       x->key, x->result_message);
+        if (status != EXEC_BLOCKED) {
+                /* the inputs of this attempt, which the next plan compares with */
+                _cleanup_free_ char *node = pair_node_name(x);
+                if (node)
+                        (void) inputs_record(run->st, node, &x->inputs);
+        }
         if (run->o->progress)
                 run->o->progress(run->o->userdata, x, true);
         if (x->result == PAIR_FAILED) {
@@ -197,8 +203,11 @@ static int ir_finish(void *userdata, int status) {
         struct irnode *n = u->kjob->ir;
         int r = -EPROTO;
 
-        if (n->result == IR_CURRENT)
+        if (n->result == IR_CURRENT) {
+                if (u->run->o->ir_progress)
+                        u->run->o->ir_progress(u->run->o->userdata, n, true);
                 return 0;
+        }
         if (status == 0)
                 r = irnode_commit(n, u->run->root, u->run->st);
         if (r >= 0)
@@ -298,6 +307,16 @@ static int add_jobs(struct run *r, struct job_ud ***uds, size_t *n_uds) {
                         return q;
         }
         return 0;
+}
+
+/* The jobs that report a done event: builds and initramfs nodes. */
+static size_t count_jobs(const struct run *r) {
+        size_t n = 0;
+        for (size_t i = 0; i < r->plan->n_pairs; i++)
+                n += r->plan->pairs[i].action == ACTION_BUILD;
+        for (size_t i = 0; i < r->n_kjobs; i++)
+                n += r->kjobs[i].ir != NULL;
+        return n;
 }
 
 /* Records exclusions and counts pairs that stay failed. */
@@ -445,6 +464,41 @@ static int load_module_sign_key(const struct root *root, const struct config *cf
         return 0;
 }
 
+/* A dry run's initramfs nodes: prepared (inputs, key, reasons) but not
+ * generated. Their result is IR_CURRENT; reasons say why one would be
+ * regenerated, including a carried package that is about to be rebuilt. */
+static int dry_run_ir(struct run *r) {
+        struct plan *p = r->plan;
+        int q = 0;
+
+        if (r->o->modules_only || r->cfg->initramfs == INITRAMFS_NONE)
+                return 0;
+        r->ir = calloc(p->n_kernels + 1, sizeof *r->ir);
+        if (!r->ir)
+                return -ENOMEM;
+        for (size_t k = 0; q >= 0 && k < p->n_kernels; k++) {
+                struct irnode *n = &r->ir[k];
+                *n = (struct irnode) { .kernel = p->kernels[k], .cfg = r->cfg, .force = r->o->force_initramfs,
+                                       .cmdline = r->o->cmdline, .result = IR_CURRENT };
+                if (strv_contains(p->ignored, n->kernel->kver))
+                        continue;
+                q = irnode_prepare(n, r->root, r->st, p);
+                for (size_t i = 0; q >= 0 && i < p->n_pairs; i++) {
+                        const struct pair *x = &p->pairs[i];
+                        if (x->kernel == n->kernel && x->action == ACTION_BUILD &&
+                            irnode_carries(p, r->cfg, x->pkg->name))
+                                q = reasons_add(&n->reasons, "carried-modules", "it carries %s %s, which is rebuilt",
+                                                x->pkg->name, x->pkg->version);
+                }
+        }
+        if (q < 0) {
+                for (size_t k = 0; k < p->n_kernels; k++)
+                        irnode_done(&r->ir[k]);
+                r->ir = mfree(r->ir);
+        }
+        return q < 0 ? q : 0;
+}
+
 int sync_run(const struct root *root, struct state *st, const struct sync_options *o, struct plan **ret_plan,
              struct sync_result *ret_result) {
         static const struct config defaults = {};
@@ -472,7 +526,10 @@ int sync_run(const struct root *root, struct state *st, const struct sync_option
                         return r;
         }
         if (o->dry_run) {
-                *ret_result = (struct sync_result) {};
+                r = dry_run_ir(&run);
+                if (r < 0)
+                        return r;
+                *ret_result = (struct sync_result) { .ir = run.ir, .n_ir = run.ir ? p->n_kernels : 0 };
                 *ret_plan = TAKE_PTR(p);
                 return 0;
         }
@@ -484,6 +541,10 @@ int sync_run(const struct root *root, struct state *st, const struct sync_option
         r = record_static(&run);
         if (r >= 0)
                 r = add_jobs(&run, &uds, &n_uds);
+        if (r >= 0 && o->begin)
+                o->begin(o->userdata, p, count_jobs(&run));
+        if (r >= 0 && o->tick)
+                exec_set_tick(run.exec, o->tick, o->userdata, 100);
         if (r >= 0)
                 r = exec_run(run.exec);
         exec_free(run.exec);

@@ -22,9 +22,16 @@ struct sync_options {
         bool force_initramfs; /* regenerate the initramfs of the selected kernels */
         bool modules_only;   /* skip the initramfs stage */
         const char *cmdline; /* kernel command line (for generators that embed it), or NULL */
-        /* progress callback: a pair started (done == false) or finished */
+        /* Progress events, all optional, called in this process. begin: the
+         * jobs are about to run; n_jobs counts the builds and the initramfs
+         * nodes, each of which ends in exactly one done event. progress: a pair
+         * started (done == false) or finished. ir_progress: an initramfs node
+         * started or finished; a current node only finishes, with IR_CURRENT.
+         * tick: about every 100 ms while jobs run. */
+        void (*begin)(void *userdata, const struct plan *p, size_t n_jobs);
         void (*progress)(void *userdata, const struct pair *p, bool done);
         void (*ir_progress)(void *userdata, const struct irnode *n, bool done);
+        void (*tick)(void *userdata);
         void *userdata;
 };
 

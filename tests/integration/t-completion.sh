@@ -33,7 +33,7 @@ assert_eq "complete -F _distkernel distkernel" "$reg" "complete -p distkernel"
 
 step "bash: commands, subcommands, options"
 assert_eq "status sync " "$(bash_complete distkernel s)" "commands starting with s"
-assert_eq "doctor gc graph initramfs kernel module status sync uki verify " "$(bash_complete distkernel "")" "all commands"
+assert_eq "doctor gc graph initramfs kernel module plan status sync uki verify " "$(bash_complete distkernel "")" "all commands"
 assert_eq "add build list pin remove unpin " "$(bash_complete distkernel kernel "")" "kernel subcommands"
 assert_eq "list log " "$(bash_complete distkernel module l)" "module subcommands"
 assert_eq "--dry-run " "$(bash_complete distkernel sync --d)" "sync options"

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include "test.h"
 #include "tmproot.h"
+#include "core/explain.h"
 #include "core/lock.h"
 #include "core/state.h"
 #include "util/strv.h"
@@ -158,6 +159,65 @@ TEST(integrity_check) {
         ASSERT_TRUE(problem && *problem);
         free(problem);
         free(db);
+        state_close(s);
+        root_done(&r);
+        rmroot(d);
+}
+
+/* A node's recorded inputs, compared with new ones, name exactly what changed,
+ * what appeared and what no longer applies. */
+TEST(inputs_explain) {
+        char *d = mkroot();
+        struct root r;
+        struct state *s = NULL;
+        struct inputs old = {}, cur = {}, back = {};
+        struct reasons why = {};
+        _cleanup_free_ char *joined = NULL;
+
+        ASSERT_OK(root_open(d, &r));
+        ASSERT_OK(state_open(&r, 0, &s));
+        ASSERT_EQ(inputs_recorded(s, "initramfs:6.1.0-50-amd64", &back), -ENOENT);
+        ASSERT_OK(inputs_add(&old, "cmdline", "root=/dev/sda1", "the command line changed"));
+        ASSERT_OK(inputs_add(&old, "init", "a", "init changed"));
+        ASSERT_OK(inputs_add(&old, "stub", "x", "the stub changed"));
+        ASSERT_OK(inputs_record(s, "initramfs:6.1.0-50-amd64", &old));
+        ASSERT_OK(inputs_recorded(s, "initramfs:6.1.0-50-amd64", &back));
+        ASSERT_EQ(back.n, 3);
+        ASSERT_STREQ(back.v[0].name, "cmdline");
+        ASSERT_STREQ(back.v[0].value, old.v[0].value);
+
+        ASSERT_OK(inputs_add(&cur, "cmdline", "root=/dev/sda2", "the command line changed"));
+        ASSERT_OK(inputs_add(&cur, "stub", "x", "the stub changed"));
+        ASSERT_OK(inputs_add(&cur, "secureboot-cert", "f00", "secureboot-cert changed"));
+        ASSERT_EQ(reasons_diff(&why, &back, &cur), 3);
+        ASSERT_STREQ(why.v[0].input, "cmdline");
+        ASSERT_STREQ(why.v[1].input, "secureboot-cert");
+        ASSERT_STREQ(why.v[2].input, "init");
+        joined = reasons_join(&why);
+        ASSERT_STREQ(joined, "the command line changed; secureboot-cert changed; init no longer applies");
+        reasons_done(&why);
+        ASSERT_EQ(reasons_diff(&why, &back, &back), 0);
+        ASSERT_TRUE(reasons_join(&why) == NULL);
+
+        /* forgetting: explicitly, with the package, with the kernel */
+        ASSERT_OK(inputs_record(s, "initramfs:6.1.0-50-amd64", NULL));
+        inputs_done(&back);
+        ASSERT_EQ(inputs_recorded(s, "initramfs:6.1.0-50-amd64", &back), -ENOENT);
+        ASSERT_OK(state_kernel_add(s, "6.1.0-50-amd64", "/boot/vmlinuz-6.1.0-50-amd64"));
+        ASSERT_OK(state_package_add(s, "foo", "1.0", "/usr/src/foo-1.0"));
+        ASSERT_OK(state_pair_set(s, "foo", "1.0", "6.1.0-50-amd64", PAIR_INSTALLED, "k", NULL));
+        ASSERT_OK(inputs_record(s, "pair:foo/1.0/6.1.0-50-amd64", &cur));
+        ASSERT_OK(state_package_remove(s, "foo", "1.0"));
+        ASSERT_EQ(inputs_recorded(s, "pair:foo/1.0/6.1.0-50-amd64", &back), -ENOENT);
+        ASSERT_OK(state_pair_set(s, "foo", "1.0", "6.1.0-50-amd64", PAIR_INSTALLED, "k", NULL));
+        ASSERT_OK(inputs_record(s, "pair:foo/1.0/6.1.0-50-amd64", &cur));
+        ASSERT_OK(inputs_record(s, "boot:6.1.0-50-amd64", &cur));
+        ASSERT_OK(state_kernel_remove(s, "6.1.0-50-amd64"));
+        ASSERT_EQ(inputs_recorded(s, "pair:foo/1.0/6.1.0-50-amd64", &back), -ENOENT);
+        ASSERT_EQ(inputs_recorded(s, "boot:6.1.0-50-amd64", &back), -ENOENT);
+        inputs_done(&old);
+        inputs_done(&cur);
+        reasons_done(&why);
         state_close(s);
         root_done(&r);
         rmroot(d);
