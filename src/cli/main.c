@@ -31,7 +31,7 @@ static void help(void) {
                "\n"
                "Options:\n"
                "  --root DIR    operate on the system below DIR (default /)\n"
-               "  -j, --jobs N  parallel jobs (default: number of CPUs)\n"
+               "  -j, --jobs N  parallel jobs (default: number of CPUs, + 1 for sync)\n"
                "  --json        print one JSON document on stdout\n"
                "  --no-wait     fail (exit 3) instead of waiting for another distkernel\n"
                "  -v, -q        more, less output\n"
