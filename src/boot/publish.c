@@ -2,7 +2,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <linux/magic.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include "boot/publish.h"
 #include "sign/authenticode.h"
@@ -247,6 +249,21 @@ int publish_stage(const struct root *root, struct publish_set *s) {
         return r;
 }
 
+/* On FAT (the ESP), which has no journal, the whole file system is synced after
+ * a rename, as bootctl does. Elsewhere the temp's fsync and the directory's
+ * fsync in fs_tmp_commit() make the rename durable, and syncfs would wait for
+ * every other writer's data on that file system too (on a busy /var, most of
+ * the time a UKI rebuild took). */
+static int sync_if_fat(int dirfd) {
+        struct statfs sf;
+
+        if (fstatfs(dirfd, &sf) < 0)
+                return -errno;
+        if (sf.f_type != MSDOS_SUPER_MAGIC)
+                return 0;
+        return syncfs(dirfd) < 0 ? -errno : 0;
+}
+
 int publish_commit(const struct root *root, struct state *st, struct publish_set *s, const char *kver,
                    const char *owner, const char *version) {
         int r;
@@ -255,8 +272,8 @@ int publish_commit(const struct root *root, struct state *st, struct publish_set
                 struct publish_item *it = &s->items[i];
                 int dirfd = it->tmp.dirfd;
                 r = fs_tmp_commit(&it->tmp);
-                if (r >= 0 && syncfs(dirfd) < 0)
-                        r = -errno;
+                if (r >= 0)
+                        r = sync_if_fat(dirfd);
                 if (r < 0)
                         return log_error_errno(r, "'%s': cannot install: %s", it->target, strerror(-r));
         }

@@ -35,7 +35,7 @@ static void help(void) {
                "\n"
                "Options:\n"
                "  --root DIR    operate on the system below DIR (default /)\n"
-               "  -j, --jobs N  parallel jobs (default: number of CPUs)\n"
+               "  -j, --jobs N  parallel jobs (default: number of CPUs, + 1 for sync)\n"
                "  --json        print one JSON document on stdout (also after the command)\n"
                "  --no-wait     fail (exit 3) instead of waiting for another distkernel\n"
                "  -v, -q        more, less output\n"

@@ -372,10 +372,12 @@ static int decide(struct plan *p, struct pair *x, enum plan_flags flags) {
         return 0;
 }
 
-static int plan_pair(struct plan *p, struct kernel *k, struct package *pkg, enum plan_flags flags) {
+/* kident, kfiles: the kernel's identity and its files' hashes
+ * (kernel_identity()), "" when it has no headers */
+static int plan_pair(struct plan *p, struct kernel *k, const char *kident, char kfiles[static 2][HASH_HEX_LEN],
+                     struct package *pkg, enum plan_flags flags) {
         struct pair *x = &p->pairs[p->n_pairs++];
         _cleanup_free_ char *dump = NULL;
-        char kident[HASH_HEX_LEN], kfiles[2][HASH_HEX_LEN];
         const struct state_pair *row = plan_row(p, pkg->name, pkg->version, k->kver);
         _cleanup_free_ char *conf_path = NULL;
         size_t len = 0;
@@ -391,9 +393,6 @@ static int plan_pair(struct plan *p, struct kernel *k, struct package *pkg, enum
                 return 0;
         }
         r = pair_env(p, x);
-        if (r < 0)
-                return r;
-        r = kernel_identity(p, k, kident, kfiles);
         if (r < 0)
                 return r;
         conf_path = path_join(x->pkg->host_path, "dkms.conf");
@@ -483,12 +482,16 @@ int plan_compute_signed(const struct root *root, struct state *st, const char *o
         if (!p->pairs)
                 return -ENOMEM;
         for (size_t i = 0; i < p->n_kernels; i++) {
+                char kident[HASH_HEX_LEN] = "", kfiles[2][HASH_HEX_LEN] = { "", "" };
                 if (strv_contains(p->ignored, p->kernels[i]->kver))
                         continue;
+                /* once per kernel, not per pair: it hashes the headers' files */
+                if (p->kernels[i]->build_dir && (r = kernel_identity(p, p->kernels[i], kident, kfiles)) < 0)
+                        return r;
                 for (size_t j = 0; j < p->n_pkgs; j++) {
                         if (!p->pkgs[j].latest || p->pkgs[j].missing)
                                 continue;
-                        r = plan_pair(p, p->kernels[i], &p->pkgs[j], flags);
+                        r = plan_pair(p, p->kernels[i], kident, kfiles, &p->pkgs[j], flags);
                         if (r < 0)
                                 return r;
                 }

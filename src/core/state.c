@@ -424,17 +424,29 @@ int state_file_delete(struct state *s, const char *path) {
 
 int state_file_list(struct state *s, const char *kver, const char *name, const char *version,
                     struct state_file **ret, size_t *ret_n) {
+        static const char *const cols[] = { "kver", "name", "version" };
+        const char *const vals[] = { kver, name, version };
+        _cleanup_strbuf_ struct strbuf sql = STRBUF_INIT;
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         struct state_file *l = NULL;
         size_t n = 0;
         int r;
 
-        r = prepare(s, "SELECT path, kver, name, version, sha256, size, mtime_ns, ino FROM files "
-                       "WHERE (?1 IS NULL OR kver = ?1) AND (?2 IS NULL OR name = ?2) "
-                       "AND (?3 IS NULL OR version = ?3) ORDER BY path", &st);
+        /* Only the given columns in the WHERE clause: "(?1 IS NULL OR kver =
+         * ?1)" keeps SQLite from using the files_pair index, and the planner
+         * asks once per pair, so that every sync scanned all files per pair. */
+        r = strbuf_puts(&sql, "SELECT path, kver, name, version, sha256, size, mtime_ns, ino FROM files WHERE 1");
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(cols); i++)
+                if (vals[i])
+                        r = strbuf_printf(&sql, " AND %s = ?%zu", cols[i], i + 1);
+        if (r < 0 || strbuf_puts(&sql, " ORDER BY path") < 0)
+                return -ENOMEM;
+        r = prepare(s, sql.buf, &st);
         if (r < 0)
                 return r;
-        bind_texts(st, 1, (const char *const[]) { kver, name, version }, 3);
+        for (size_t i = 0; i < ELEMENTSOF(cols); i++)
+                if (vals[i])
+                        sqlite3_bind_text(st, (int) i + 1, vals[i], -1, SQLITE_TRANSIENT);
         while ((r = sqlite3_step(st)) == SQLITE_ROW) {
                 struct state_file *m = realloc(l, (n + 1) * sizeof *l);
                 if (!m) {

@@ -533,7 +533,11 @@ int sync_run(const struct root *root, struct state *st, const struct sync_option
                 *ret_plan = TAKE_PTR(p);
                 return 0;
         }
-        run.exec = exec_new(o->jobs ? o->jobs : (unsigned) (ncpu > 0 ? ncpu : 1));
+        /* One slot more than CPUs by default, as ninja does: a module build
+         * spends part of its time in serial steps (kbuild's top-level make,
+         * modpost, the link) and on the disk, and with exactly one slot per CPU
+         * a CPU idles whenever one build is in such a step. */
+        run.exec = exec_new(o->jobs ? o->jobs : (unsigned) (ncpu > 0 ? ncpu : 1) + 1);
         if (!run.exec)
                 return -ENOMEM;
         if (!o->modules_only && !(run.ir = calloc(p->n_kernels + 1, sizeof *run.ir)))

@@ -12,7 +12,7 @@
  * version stay until a new build succeeds. */
 struct sync_options {
         const char *kernel;  /* only this kernel, or NULL */
-        unsigned jobs;       /* 0: number of CPUs */
+        unsigned jobs;       /* 0: number of CPUs + 1 */
         bool rebuild;        /* rebuild everything, retry failed pairs */
         bool force;          /* skip the version sanity check */
         bool dry_run;        /* plan only */

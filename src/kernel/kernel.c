@@ -65,13 +65,18 @@ static int compress_from_module_name(const char *s, size_t len) {
 struct kconfig_entry {
         const char *name;  /* without "CONFIG_" */
         const char *value; /* verbatim; NULL for "# CONFIG_X is not set" */
-        size_t line;       /* the later line wins for a name given twice */
 };
 
+/* The entries in the order of their lines, and a hash index over them whose
+ * slot of a name holds its last line: the later line wins for a name given
+ * twice. A .config has some 10000 lines and every kernel's is parsed by every
+ * sync: building the index costs a tenth of sorting them. */
 struct kconfig {
         char *text; /* a copy of the input; names and values point into it */
-        struct kconfig_entry *entries; /* sorted by name, one per name */
+        struct kconfig_entry *entries;
         size_t n, alloc;
+        size_t *slots;   /* 1 + index into entries, 0 for an empty slot */
+        size_t n_slots;  /* a power of two, more than twice n */
 };
 
 /* The end of an option name: [A-Za-z0-9_]* */
@@ -86,11 +91,12 @@ struct kconfig *kconfig_free(struct kconfig *c) {
                 return NULL;
         free(c->text);
         free(c->entries);
+        free(c->slots);
         free(c);
         return NULL;
 }
 
-static int kconfig_add(struct kconfig *c, const char *name, const char *value, size_t line) {
+static int kconfig_add(struct kconfig *c, const char *name, const char *value) {
         if (c->n == c->alloc) {
                 size_t a = c->alloc ? c->alloc * 2 : 256;
                 struct kconfig_entry *e = reallocarray(c->entries, a, sizeof *e);
@@ -99,13 +105,13 @@ static int kconfig_add(struct kconfig *c, const char *name, const char *value, s
                 c->entries = e;
                 c->alloc = a;
         }
-        c->entries[c->n++] = (struct kconfig_entry) { .name = name, .value = value, .line = line };
+        c->entries[c->n++] = (struct kconfig_entry) { .name = name, .value = value };
         return 0;
 }
 
 /* "CONFIG_X=value" or "# CONFIG_X is not set"; anything else is ignored. The
  * line is cut in place. */
-static int kconfig_parse_line(struct kconfig *c, char *line, size_t lineno) {
+static int kconfig_parse_line(struct kconfig *c, char *line) {
         char *name, *end;
 
         if ((name = (char *) startswith(line, "CONFIG_"))) {
@@ -113,44 +119,48 @@ static int kconfig_parse_line(struct kconfig *c, char *line, size_t lineno) {
                 if (end == name || *end != '=')
                         return 0;
                 *end = 0;
-                return kconfig_add(c, name, end + 1, lineno);
+                return kconfig_add(c, name, end + 1);
         }
         if ((name = (char *) startswith(line, "# CONFIG_"))) {
                 end = skip_name(name);
                 if (end == name || !streq(end, " is not set"))
                         return 0;
                 *end = 0;
-                return kconfig_add(c, name, NULL, lineno);
+                return kconfig_add(c, name, NULL);
         }
         return 0;
 }
 
-static int entry_cmp(const void *a, const void *b) {
-        const struct kconfig_entry *x = a, *y = b;
-        int r = strcmp(x->name, y->name);
-        if (r != 0)
-                return r;
-        return x->line < y->line ? -1 : x->line > y->line;
+/* FNV-1a */
+static size_t name_hash(const char *name) {
+        uint64_t h = 14695981039346656037ULL;
+        for (; *name; name++)
+                h = (h ^ (unsigned char) *name) * 1099511628211ULL;
+        return (size_t) h;
 }
 
-/* Sorts by name and keeps the last assignment of each name. */
-static void kconfig_sort(struct kconfig *c) {
-        size_t j = 0;
+/* The slot of name: its entry's, or the empty one where it would go. */
+static size_t *kconfig_slot(const struct kconfig *c, const char *name) {
+        size_t mask = c->n_slots - 1;
+        for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask)
+                if (c->slots[i] == 0 || streq(c->entries[c->slots[i] - 1].name, name))
+                        return &c->slots[i];
+}
 
-        if (c->n == 0)
-                return;
-        qsort(c->entries, c->n, sizeof *c->entries, entry_cmp);
-        for (size_t i = 1; i < c->n; i++) {
-                if (!streq(c->entries[i].name, c->entries[j].name))
-                        j++;
-                c->entries[j] = c->entries[i];
-        }
-        c->n = j + 1;
+static int kconfig_index(struct kconfig *c) {
+        c->n_slots = 16;
+        while (c->n_slots <= 2 * c->n)
+                c->n_slots *= 2;
+        c->slots = calloc(c->n_slots, sizeof *c->slots);
+        if (!c->slots)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n; i++)
+                *kconfig_slot(c, c->entries[i].name) = i + 1;
+        return 0;
 }
 
 int kconfig_parse(const char *text, size_t len, struct kconfig **ret) {
         _cleanup_kconfig_ struct kconfig *c = calloc(1, sizeof *c);
-        size_t lineno = 0;
         char *line, *end;
 
         if (!c || !(c->text = malloc(len + 1)))
@@ -158,17 +168,18 @@ int kconfig_parse(const char *text, size_t len, struct kconfig **ret) {
         if (len > 0)
                 memcpy(c->text, text, len);
         c->text[len] = 0;
-        for (line = c->text, end = c->text + len; line < end; lineno++) {
+        for (line = c->text, end = c->text + len; line < end;) {
                 char *eol = memchr(line, '\n', (size_t) (end - line));
                 if (!eol)
                         eol = end;
                 *eol = 0;
                 /* a line with a NUL in it is garbage */
-                if (strlen(line) == (size_t) (eol - line) && kconfig_parse_line(c, line, lineno) < 0)
+                if (strlen(line) == (size_t) (eol - line) && kconfig_parse_line(c, line) < 0)
                         return -ENOMEM;
                 line = eol + 1;
         }
-        kconfig_sort(c);
+        if (kconfig_index(c) < 0)
+                return -ENOMEM;
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -199,19 +210,15 @@ int kconfig_load_file(const char *host_path, struct kconfig **ret) {
         return kconfig_parse(text, len, ret);
 }
 
-static int name_cmp(const void *key, const void *e) {
-        return strcmp(key, ((const struct kconfig_entry *) e)->name);
-}
-
 const char *kconfig_get(const struct kconfig *c, const char *name) {
-        const struct kconfig_entry *e;
         const char *n;
+        size_t *slot;
 
         if (!c || !name || c->n == 0)
                 return NULL;
         n = startswith(name, "CONFIG_");
-        e = bsearch(n ? n : name, c->entries, c->n, sizeof *e, name_cmp);
-        return e ? e->value : NULL;
+        slot = kconfig_slot(c, n ? n : name);
+        return *slot ? c->entries[*slot - 1].value : NULL;
 }
 
 enum module_compress kconfig_module_compress(const struct kconfig *c) {

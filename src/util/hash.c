@@ -9,12 +9,31 @@ struct hasher {
         EVP_MD_CTX *ctx;
 };
 
+/* SHA-256, fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up
+ * again in every EVP_DigestInit_ex(), which cost more than hashing the short
+ * keys of a no-op sync. Kept for the life of the process. */
+static const EVP_MD *sha256(void) {
+        static EVP_MD *md;
+        if (!md)
+                md = EVP_MD_fetch(NULL, "SHA256", NULL);
+        return md ? md : EVP_sha256();
+}
+
+static void to_hex(const unsigned char *md, unsigned n, char ret_hex[HASH_HEX_LEN]) {
+        static const char digits[] = "0123456789abcdef";
+        for (unsigned i = 0; i < n && i < 32; i++) {
+                ret_hex[2 * i] = digits[md[i] >> 4];
+                ret_hex[2 * i + 1] = digits[md[i] & 15];
+        }
+        ret_hex[64] = 0;
+}
+
 struct hasher *hasher_new(void) {
         struct hasher *h = calloc(1, sizeof *h);
         if (!h)
                 return NULL;
         h->ctx = EVP_MD_CTX_new();
-        if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+        if (!h->ctx || EVP_DigestInit_ex(h->ctx, sha256(), NULL) != 1) {
                 hasher_free(h);
                 return NULL;
         }
@@ -41,19 +60,15 @@ void hasher_final(struct hasher *h, char ret_hex[HASH_HEX_LEN]) {
         unsigned int n = 0;
 
         EVP_DigestFinal_ex(h->ctx, md, &n);
-        for (unsigned i = 0; i < n && i < 32; i++)
-                snprintf(ret_hex + 2 * i, 3, "%02x", md[i]);
-        ret_hex[64] = 0;
+        to_hex(md, n, ret_hex);
 }
 
 void hash_buf(const void *data, size_t len, char ret_hex[HASH_HEX_LEN]) {
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned int n = 0;
 
-        EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-        for (unsigned i = 0; i < n && i < 32; i++)
-                snprintf(ret_hex + 2 * i, 3, "%02x", md[i]);
-        ret_hex[64] = 0;
+        EVP_Digest(data, len, md, &n, sha256(), NULL);
+        to_hex(md, n, ret_hex);
 }
 
 int hash_fd(int fd, char ret_hex[HASH_HEX_LEN]) {

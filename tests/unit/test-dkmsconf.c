@@ -424,6 +424,38 @@ static struct kconfig *mkconfig(const char *text) {
         return kc;
 }
 
+TEST(kconfig_lookup) {
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        struct kconfig *kc;
+        char name[32];
+
+        /* enough names to grow the index more than once */
+        for (int i = 0; i < 5000; i++)
+                ASSERT_OK(strbuf_printf(&sb, "CONFIG_OPT_%d=%d\n", i, i));
+        ASSERT_OK(strbuf_puts(&sb, "CONFIG_TWICE=y\n# a comment\nCONFIG_TWICE=m\nCONFIG_UNSET=y\n"
+                                   "# CONFIG_UNSET is not set\nCONFIG_=x\nCONFIG_STR=\"a b\"\n"));
+        kc = mkconfig(sb.buf);
+        ASSERT_TRUE(kc != NULL);
+        for (int i = 0; i < 5000; i += 7) {
+                char value[16];
+                snprintf(name, sizeof name, "OPT_%d", i);
+                snprintf(value, sizeof value, "%d", i);
+                ASSERT_STREQ(kconfig_get(kc, name), value);
+        }
+        ASSERT_STREQ(kconfig_get(kc, "CONFIG_OPT_4999"), "4999");
+        ASSERT_STREQ(kconfig_get(kc, "TWICE"), "m"); /* the later line wins */
+        ASSERT_NULL(kconfig_get(kc, "UNSET"));
+        ASSERT_STREQ(kconfig_get(kc, "STR"), "\"a b\"");
+        ASSERT_NULL(kconfig_get(kc, "OPT_5000"));
+        ASSERT_NULL(kconfig_get(kc, "OPT"));
+        ASSERT_NULL(kconfig_get(kc, ""));
+        kconfig_free(kc);
+        kc = mkconfig("");
+        ASSERT_TRUE(kc != NULL);
+        ASSERT_NULL(kconfig_get(kc, "ANY"));
+        kconfig_free(kc);
+}
+
 TEST(excluded_kernel_and_arch) {
         _cleanup_dkms_conf_ struct dkms_conf *c = NULL;
         _cleanup_free_ char *why = NULL, *why2 = NULL;
