@@ -6,7 +6,8 @@
 #     and build-release/ (-O3, compiled only), all -Dwerror
 #  3. the unit tests of both builds (meson test)
 #  4. the integration tests (tests/integration/run.sh) against build-san
-#  5. one closing line: "N passed, N failed, N skipped" over everything
+#  5. every fuzz target for a few seconds (tests/fuzz/run.sh)
+#  6. one closing line: "N passed, N failed, N skipped" over everything
 #
 # Exits non-zero on any failure. Run as root on Debian 12.
 set -euo pipefail
@@ -163,5 +164,6 @@ if [[ " ${builds_ok[*]} " == *" build-san "* ]]; then
 else
         echo "not run: the sanitizer build failed"
 fi
+suite "fuzz targets (libFuzzer)" bash tests/fuzz/run.sh
 
 finish
