@@ -30,6 +30,7 @@ declare -A link=(
         [cpio]="src/initramfs/cpio.c src/util/log.c src/util/strv.c src/util/fs.c"
         [dkmsconf-parse]="src/modpkg/dkmsconf.c src/kernel/kernel.c src/kernel/kver.c src/util/log.c src/util/strv.c src/util/fs.c src/util/spawn.c src/util/hash.c -lkmod -lcrypto"
         [dkmsconf-values]="src/modpkg/dkmsconf.c src/kernel/kernel.c src/kernel/kver.c src/util/log.c src/util/strv.c src/util/fs.c src/util/spawn.c src/util/hash.c -lkmod -lcrypto"
+        [init-cmdline]="src/init/cmdline.c"
         [init-probe]="src/init/probe.c src/init/cmdline.c src/init/modules.c"
         [kernel-cmdline]="src/boot/env.c src/core/config.c src/uki/uki.c src/uki/pe.c src/uki/pe-builder.c src/sign/key.c src/util/log.c src/util/strv.c src/util/fs.c -lcrypto"
         [kconfig]="src/kernel/kernel.c src/kernel/kver.c src/util/log.c src/util/strv.c src/util/fs.c"
