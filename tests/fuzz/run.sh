@@ -24,6 +24,7 @@ passed=0 failed=0 skipped=0
 
 # TARGET: the sources besides tests/fuzz/fuzz-TARGET.c, then -l libraries.
 declare -A link=(
+        [alias-index]="src/init/modules.c src/initramfs/builtin.c src/initramfs/modules.c src/initramfs/compress.c src/initramfs/cpio.c src/initramfs/hostonly.c src/initramfs/koread.c src/kernel/kernel.c src/kernel/kver.c src/util/log.c src/util/strv.c src/util/fs.c src/util/spawn.c src/util/hash.c -lkmod -lzstd -llzma -lz -llz4 -lcrypto"
         [authenticode]="src/sign/authenticode.c src/uki/pe.c src/util/fs.c src/util/log.c src/util/strv.c -lcrypto"
         [bls-entry]="src/boot/bls.c src/util/strv.c src/util/log.c"
         [config]="src/core/config.c src/util/log.c src/util/strv.c src/util/fs.c"
@@ -33,6 +34,7 @@ declare -A link=(
         [init-cmdline]="src/init/cmdline.c"
         [init-probe]="src/init/probe.c src/init/cmdline.c src/init/modules.c"
         [kernel-cmdline]="src/boot/env.c src/core/config.c src/uki/uki.c src/uki/pe.c src/uki/pe-builder.c src/sign/key.c src/util/log.c src/util/strv.c src/util/fs.c -lcrypto"
+        [koread]="src/initramfs/koread.c src/kernel/kernel.c src/kernel/kver.c src/util/log.c src/util/strv.c src/util/fs.c -llzma -lzstd -lz"
         [kconfig]="src/kernel/kernel.c src/kernel/kver.c src/util/log.c src/util/strv.c src/util/fs.c"
         [kver]="src/kernel/kver.c"
         [pe]="src/uki/pe.c src/uki/pe-builder.c src/util/log.c src/util/strv.c"
