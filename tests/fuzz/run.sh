@@ -12,7 +12,9 @@
 #
 # FUZZ_OUT (default build-fuzz/) holds the binaries, the scratch corpora, the
 # logs and the reproducers; FUZZ_KEEP_CORPUS=1 keeps the corpora of the last
-# run instead of starting again from the seeds.
+# run instead of starting again from the seeds. FUZZ_MERGE_SEEDS=1 adds to
+# the seed corpus, after a run that passed, the inputs that reach code edges
+# the seeds do not (-merge=1 -use_counters=0: few, small files).
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -60,6 +62,16 @@ build() {
                 "tests/fuzz/fuzz-$t.c" ${link[$t]} -o "$out/fuzz-$t" >"$out/$t.build.log" 2>&1
 }
 
+# merge_seeds TARGET: the scratch corpus's new edges into the seeds
+merge_seeds() {
+        local t=$1 before
+        mkdir -p "tests/fuzz/corpus/$t"
+        before=$(find "tests/fuzz/corpus/$t" -type f | wc -l)
+        "$out/fuzz-$t" -merge=1 -use_counters=0 "tests/fuzz/corpus/$t" "$out/corpus/$t" >"$out/$t.merge.log" 2>&1 ||
+                { echo "  merging into the seeds failed: $out/$t.merge.log"; return; }
+        echo "  seeds: $before -> $(find "tests/fuzz/corpus/$t" -type f | wc -l) files"
+}
+
 # run TARGET: fuzz it; prints "TARGET: ok|FAIL execs=N cpu=S"
 run() {
         local t=$1 corpus=$out/corpus/$t dict=tests/fuzz/$t.dict rc=0 execs cpu
@@ -86,6 +98,7 @@ run() {
                 printf '%-16s ok    execs=%-9s cpu=%ss corpus=%s\n' "$t" "${execs:-?}" "$cpu" \
                         "$(find "$corpus" -type f | wc -l)"
                 passed=$((passed + 1))
+                [[ ${FUZZ_MERGE_SEEDS:-0} == 1 ]] && merge_seeds "$t"
                 return
         fi
         printf '%-16s FAIL  execs=%-9s cpu=%ss (exit %d)\n' "$t" "${execs:-?}" "$cpu" "$rc"
