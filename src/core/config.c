@@ -163,7 +163,7 @@ static int set_key(const char *path, unsigned line, const char *key, const char 
                 if (streq(key, list_keys[i].key)) {
                         char ***v = (char ***) ((char *) c + list_keys[i].offset);
                         *v = strv_free(*v);
-                        return strv_split(value, " \t,", v);
+                        return strv_split(value, " \t\n\r\v\f,", v); /* any white space, as trim() */
                 }
         for (size_t i = 0; i < ELEMENTSOF(bool_keys); i++)
                 if (streq(key, bool_keys[i].key))

@@ -78,7 +78,7 @@ static void check_config(const struct config *c) {
         }
         for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
                 STRV_FOREACH(w, FIELD(c, char **, lists[i].offset))
-                        check(**w && !strpbrk(*w, " \t,\n"));
+                        check(**w && !strpbrk(*w, " \t\n\r\v\f,"));
         check(c->jobs <= 1024 && c->keep <= 1024);
         check((unsigned) c->initramfs < _INITRAMFS_GENERATOR_MAX);
         check((unsigned) c->layout < _LAYOUT_MAX);

@@ -61,6 +61,19 @@ TEST(initramfs_keys) {
         ASSERT_ERR(config_parse("x.conf", "initramfs-hostonly = maybe\n", &c), -EINVAL);
 }
 
+/* List items are separated by any white space (as values are trimmed of):
+ * a carriage return was an item of its own. */
+TEST(list_split_on_any_white_space) {
+        struct config c;
+
+        ASSERT_OK(config_parse("x.conf", "initramfs-modules = nvme \r ahci,\vext4\f\r\n", &c));
+        ASSERT_EQ(strv_length(c.initramfs_modules), 3);
+        ASSERT_STREQ(c.initramfs_modules[0], "nvme");
+        ASSERT_STREQ(c.initramfs_modules[1], "ahci");
+        ASSERT_STREQ(c.initramfs_modules[2], "ext4");
+        config_done(&c);
+}
+
 /* A root holding only /etc/distkernel/distkernel.conf with len bytes of text. */
 static int config_root(char *dir, const char *text, size_t len) {
         _cleanup_free_ char *etc = NULL, *conf = NULL, *file = NULL;
