@@ -6,7 +6,10 @@
 #     and build-release/ (-O3, compiled only), all -Dwerror
 #  3. the unit tests of both builds (meson test)
 #  4. the integration tests (tests/integration/run.sh) against build-san
-#  5. one closing line: "N passed, N failed, N skipped" over everything
+#  5. every fuzz target for a few seconds (tests/fuzz/run.sh), and valgrind
+#     memcheck over the init program's and the generators' tests and runs
+#     (tests/valgrind/run.sh) against build
+#  6. one closing line: "N passed, N failed, N skipped" over everything
 #
 # Exits non-zero on any failure. Run as root on Debian 12.
 set -euo pipefail
@@ -162,6 +165,10 @@ if [[ " ${builds_ok[*]} " == *" build-san "* ]]; then
         suite "Secure Boot boot test" bash tests/uki/boot-sb.sh
 else
         echo "not run: the sanitizer build failed"
+fi
+suite "fuzz targets (libFuzzer)" bash tests/fuzz/run.sh
+if [[ " ${builds_ok[*]} " == *" build "* ]]; then
+        suite "valgrind memcheck (build)" bash tests/valgrind/run.sh
 fi
 
 finish

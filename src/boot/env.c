@@ -145,8 +145,7 @@ static char *first_line(const struct root *root, const char *path) {
         return end > s ? strndup(s, (size_t) (end - s)) : NULL;
 }
 
-/* A token is used as a directory and file name prefix. */
-static bool token_valid(const char *t) {
+bool boot_token_valid(const char *t) {
         if (!t || !*t || strlen(t) > 64 || streq(t, ".") || streq(t, ".."))
                 return false;
         for (const char *p = t; *p; p++)
@@ -162,13 +161,13 @@ static int load_token(const struct root *root, struct boot_env *e) {
         if (e->machine_id && (strlen(e->machine_id) != 32 || streq(e->machine_id, "uninitialized")))
                 e->machine_id = mfree(e->machine_id);
         t = first_line(root, "/etc/kernel/entry-token");
-        if (t && !token_valid(t)) {
+        if (t && !boot_token_valid(t)) {
                 log_warning("'/etc/kernel/entry-token': '%s' is not a valid entry token, ignoring", t);
                 t = mfree(t);
         }
         if (!t && e->machine_id)
                 t = strdup(e->machine_id);
-        if (!t && e->os_release && (t = env_file_get(e->os_release, "ID")) && !token_valid(t))
+        if (!t && e->os_release && (t = env_file_get(e->os_release, "ID")) && !boot_token_valid(t))
                 t = mfree(t);
         if (!t)
                 t = strdup("linux");
@@ -176,19 +175,42 @@ static int load_token(const struct root *root, struct boot_env *e) {
         return t ? 0 : -ENOMEM;
 }
 
+int boot_cmdline_from_text(const char *path, const char *text, size_t len, bool from_proc, char **ret) {
+        _cleanup_strv_free_ char **words = NULL, **kept = NULL;
+        char *joined;
+        int r;
+
+        if (strlen(text) != len)
+                return log_error_errno(-EBADMSG, "'%s': contains a NUL byte", path);
+        r = strv_split(text, BOOT_CMDLINE_BLANKS, &words);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(w, words)
+                if ((!from_proc || (strncmp(*w, "BOOT_IMAGE=", 11) != 0 && strncmp(*w, "initrd=", 7) != 0)) &&
+                    (r = strv_push(&kept, *w)) < 0)
+                        return r;
+        joined = kept ? strv_join(kept, " ") : strdup("");
+        if (!joined)
+                return -ENOMEM;
+        *ret = joined;
+        return 0;
+}
+
 /* cmdline = ..., else /etc/kernel/cmdline (lines joined), else on the real
  * root the running kernel's, without what the boot loader added. */
 static int load_cmdline(const struct root *root, const struct config *cfg, struct boot_env *e) {
         _cleanup_free_ char *text = NULL;
-        _cleanup_strv_free_ char **words = NULL, **kept = NULL;
+        const char *path = "/etc/kernel/cmdline";
+        size_t len = 0;
         bool from_proc = false;
         int r;
 
         if (cfg->cmdline)
                 return (e->cmdline = strdup(cfg->cmdline)) ? 0 : -ENOMEM;
-        r = fs_read_all(root->fd, "/etc/kernel/cmdline", 1u << 16, &text, NULL);
+        r = fs_read_all(root->fd, path, 1u << 16, &text, &len);
         if (r == -ENOENT && is_root(root)) {
-                r = fs_read_all(AT_FDCWD, "/proc/cmdline", 1u << 16, &text, NULL);
+                path = "/proc/cmdline";
+                r = fs_read_all(AT_FDCWD, path, 1u << 16, &text, &len);
                 from_proc = true;
         }
         if (r == -ENOENT) {
@@ -197,16 +219,8 @@ static int load_cmdline(const struct root *root, const struct config *cfg, struc
                 return (e->cmdline = strdup("")) ? 0 : -ENOMEM;
         }
         if (r < 0)
-                return log_error_errno(r, "'/etc/kernel/cmdline': cannot read: %s", strerror(-r));
-        r = strv_split(text, " \t\n", &words);
-        if (r < 0)
-                return r;
-        STRV_FOREACH(w, words)
-                if ((!from_proc || (strncmp(*w, "BOOT_IMAGE=", 11) != 0 && strncmp(*w, "initrd=", 7) != 0)) &&
-                    (r = strv_push(&kept, *w)) < 0)
-                        return r;
-        e->cmdline = kept ? strv_join(kept, " ") : strdup("");
-        return e->cmdline ? 0 : -ENOMEM;
+                return log_error_errno(r, "'%s': cannot read: %s", path, strerror(-r));
+        return boot_cmdline_from_text(path, text, len, from_proc, &e->cmdline);
 }
 
 static int read_install_conf_layout(const struct root *root, enum boot_layout *ret) {

@@ -40,6 +40,19 @@ void boot_env_done(struct boot_env *e);
  * without a stub, Secure Boot keys that do not load. */
 int boot_env_load(const struct root *root, const struct config *cfg, struct boot_env *ret);
 
+/* The kernel command line from the text of /etc/kernel/cmdline (or, with
+ * from_proc, /proc/cmdline, whose BOOT_IMAGE= and initrd= words the boot
+ * loader added are dropped): its words, separated by any white space over any
+ * number of lines, joined by single spaces. Pure; path is for messages. A NUL
+ * byte among the len bytes of text is an error (-EBADMSG). */
+#define BOOT_CMDLINE_BLANKS " \t\n\r\v\f"
+int boot_cmdline_from_text(const char *path, const char *text, size_t len, bool from_proc, char **ret);
+
+/* Whether t may be the entry token (from /etc/kernel/entry-token, the
+ * machine ID or os-release's ID), which names directories and files: 1 to 64
+ * of [A-Za-z0-9._-], not "." or "..". */
+bool boot_token_valid(const char *t);
+
 /* The root-relative path of kernel KVER's image in the legacy layout,
  * /boot/vmlinuz-KVER (its initramfs: config_initrd_path()). */
 char *boot_legacy_kernel_path(const char *kver);

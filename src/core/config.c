@@ -164,7 +164,7 @@ static int set_key(const char *path, unsigned line, const char *key, const char 
                 if (streq(key, list_keys[i].key)) {
                         char ***v = (char ***) ((char *) c + list_keys[i].offset);
                         *v = strv_free(*v);
-                        return strv_split(value, " \t,", v);
+                        return strv_split(value, " \t\n\r\v\f,", v); /* any white space, as trim() */
                 }
         for (size_t i = 0; i < ELEMENTSOF(bool_keys); i++)
                 if (streq(key, bool_keys[i].key))
@@ -204,13 +204,16 @@ int config_parse(const char *path, const char *text, struct config *ret) {
 
 int config_load(const struct root *root, struct config *ret) {
         _cleanup_free_ char *text = NULL;
-        int r = fs_read_all(root->fd, CONFIG_PATH, 1u << 20, &text, NULL);
+        size_t len = 0;
+        int r = fs_read_all(root->fd, CONFIG_PATH, 1u << 20, &text, &len);
         if (r == -ENOENT) {
                 *ret = (struct config) {};
                 return 0;
         }
         if (r < 0)
                 return log_error_errno(r, "'%s': cannot read: %s", CONFIG_PATH, strerror(-r));
+        if (strlen(text) != len) /* the rest would be silently ignored */
+                return log_error_errno(-EINVAL, "'%s': contains a NUL byte", CONFIG_PATH);
         return config_parse(CONFIG_PATH, text, ret);
 }
 

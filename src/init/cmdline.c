@@ -8,6 +8,8 @@
 
 #include "init/cmdline.h"
 
+#define WHITESPACE " \t\n\v\f\r" /* isspace() in the C locale, as the kernel's */
+
 static bool copy_str(char *dst, size_t size, const char *src) {
         size_t l = strlen(src);
 
@@ -63,6 +65,13 @@ static int unescape_udev(const char *s, char *buf, size_t size) {
         }
         buf[n] = 0;
         return 0;
+}
+
+/* Whether path has a ".." component: "/../" anywhere, or "/.." at its end. */
+static bool has_dotdot(const char *path) {
+        size_t l = strlen(path);
+
+        return strstr(path, "/../") || (l >= 3 && strcmp(path + l - 3, "/..") == 0);
 }
 
 static const struct {
@@ -126,7 +135,7 @@ int root_spec_parse(const char *s, struct root_spec *ret) {
                 if (!copy_str(spec.value, sizeof(spec.value), s))
                         return -ENAMETOOLONG;
         } else if (s[0] == '/') {
-                if (strstr(s, "/../") || strcmp(s, "/") == 0)
+                if (has_dotdot(s) || strcmp(s, "/") == 0)
                         return -EINVAL;
                 spec.kind = ROOT_PATH;
                 if (!copy_str(spec.value, sizeof(spec.value), s))
@@ -155,7 +164,7 @@ static void set_str(struct init_cmdline *c, const char *word, char *dst, size_t 
 static void add_blacklist(struct init_cmdline *c, const char *word, const char *v) {
         size_t l = strlen(c->blacklist);
 
-        if (l + 1 + strlen(v) + 1 > sizeof(c->blacklist)) {
+        if (l + (l > 0) + strlen(v) + 1 > sizeof(c->blacklist)) { /* a comma only after another name */
                 problem(c, word, "value too long, ignoring");
                 return;
         }
@@ -216,6 +225,10 @@ static void parse_word(struct init_cmdline *c, char *word) {
                 return;
         else if (strcmp(key, "root") == 0) {
                 struct root_spec spec;
+                if (strlen(full) >= sizeof(c->root_arg)) { /* the spec and the word shown go together */
+                        problem(c, full, "value too long, ignoring");
+                        return;
+                }
                 r = root_spec_parse(v, &spec);
                 if (r < 0) {
                         problem(c, full, r == -ENAMETOOLONG ? "value too long, ignoring"
@@ -363,7 +376,11 @@ int cmdline_module_params(const char *cmdline, const char *name, char *buf, size
                 param = dot + 1;
                 if (!*param || *param == '=')
                         continue;
-                if (eq && strpbrk(eq + 1, " \t"))
+                /* Quoted as the kernel's parser takes them: "param=value" when the
+                 * name has white space, param="value" when only the value has. */
+                if (strpbrk(param, WHITESPACE) && (!eq || strpbrk(param, WHITESPACE) < eq))
+                        k = snprintf(buf + n, size - n, "%s\"%s\"", n ? " " : "", param);
+                else if (eq && strpbrk(eq + 1, WHITESPACE))
                         k = snprintf(buf + n, size - n, "%s%.*s\"%s\"", n ? " " : "",
                                      (int) (eq + 1 - param), param, eq + 1);
                 else

@@ -159,16 +159,44 @@ int builtin_modset(const struct initramfs_request *req, unsigned flags, struct i
 
 /* ------------------------------------------------------------- the files */
 
-/* modules.alias-initramfs (format in initramfs.h). */
-static int alias_index(const struct ir_modset *s, char **ret, size_t *ret_len) {
+/* A field of modules.alias-initramfs: not empty, no white space or control
+ * characters, which separate fields and lines there. */
+static bool index_field_ok(const char *s) {
+        if (isempty(s))
+                return false;
+        for (; *s; s++)
+                if ((unsigned char) *s <= ' ' || *s == 0x7f)
+                        return false;
+        return true;
+}
+
+/* Whether module i and everything it needs can be written as fields. */
+static bool index_module_ok(const struct ir_modset *s, size_t i, const size_t *deps, size_t n) {
+        if (!index_field_ok(s->modules[i].name) || !index_field_ok(s->modules[i].image_path))
+                return false;
+        for (size_t j = 0; j < n; j++)
+                if (!index_field_ok(s->modules[deps[j]].image_path))
+                        return false;
+        return true;
+}
+
+int builtin_alias_index(const struct ir_modset *s, char **ret, size_t *ret_len) {
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-        int r = strbuf_puts(&sb, "# module NAME PATH [DEP...] / alias GLOB PATH (paths relative to this directory)\n");
+        _cleanup_free_ bool *skip = calloc(s->n ? s->n : 1, sizeof(bool));
+        int r = skip ? strbuf_puts(&sb, "# module NAME PATH [DEP...] / alias GLOB PATH (paths relative to this directory)\n")
+                     : -ENOMEM;
 
         for (size_t i = 0; r >= 0 && i < s->n; i++) {
                 _cleanup_free_ size_t *deps = NULL;
                 size_t n = 0;
 
                 r = modset_deps(s, i, &deps, &n);
+                if (r >= 0 && !index_module_ok(s, i, deps, n)) {
+                        log_warning("module %zu of the initramfs: its name, path or a dependency's path has white "
+                                    "space or control characters, not loadable on demand, skipping", i);
+                        skip[i] = true;
+                        continue;
+                }
                 if (r >= 0)
                         r = strbuf_printf(&sb, "module %s %s", s->modules[i].name, s->modules[i].image_path);
                 for (size_t j = 0; r >= 0 && j < n; j++)
@@ -177,9 +205,16 @@ static int alias_index(const struct ir_modset *s, char **ret, size_t *ret_len) {
                         r = strbuf_putc(&sb, '\n');
         }
         for (size_t i = 0; r >= 0 && i < s->n; i++)
-                STRV_FOREACH(a, s->modules[i].aliases)
-                        if (r >= 0)
-                                r = strbuf_printf(&sb, "alias %s %s\n", *a, s->modules[i].image_path);
+                STRV_FOREACH(a, s->modules[i].aliases) {
+                        if (skip[i] || r < 0)
+                                continue;
+                        if (!index_field_ok(*a)) {
+                                log_warning("module '%s': alias %zu has white space or control characters, skipping",
+                                            s->modules[i].name, (size_t) (a - s->modules[i].aliases));
+                                continue;
+                        }
+                        r = strbuf_printf(&sb, "alias %s %s\n", *a, s->modules[i].image_path);
+                }
         if (r < 0)
                 return r;
         *ret_len = sb.len;
@@ -262,7 +297,7 @@ static int add_modules(struct manifest *m, const struct initramfs_request *req, 
         if (r >= 0)
                 r = add_data(m, strdup_printf("%s/modules.load", dir), data, size);
         if (r >= 0)
-                r = alias_index(s, &data, &size);
+                r = builtin_alias_index(s, &data, &size);
         if (r >= 0)
                 r = add_data(m, strdup_printf("%s/modules.alias-initramfs", dir), data, size);
         return r;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target: dkms_conf_parse() on an arbitrary dump (the NAME\0INDEX\0VALUE\0
  * triples dkms_conf_eval() produces, as cached in the state database), then
- * dkms_conf_excluded() on what parses. Seeds: tests/fuzz/corpus/dkmsconf-parse/.
+ * dkms_conf_excluded() on what parses, which must satisfy dkmsconf-check.h
+ * (safe names, normalized locations). Seeds: tests/fuzz/corpus/dkmsconf-parse/.
  *
  *   clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
  *         tests/fuzz/fuzz-dkmsconf-parse.c src/modpkg/dkmsconf.c src/kernel/kernel.c \
@@ -10,7 +11,7 @@
  *         -dict=tests/fuzz/dkmsconf-parse.dict /tmp/corpus tests/fuzz/corpus/dkmsconf-parse */
 #include <stdint.h>
 #include <stdlib.h>
-#include "modpkg/dkmsconf.h"
+#include "dkmsconf-check.h"
 #include "util/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,6 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         if (dkms_conf_parse("/usr/src/fuzz-1.0/dkms.conf", (const char *) data, size, &env, &c) < 0)
                 return 0;
+        check_conf(c);
         if (dkms_conf_excluded(c, env.kernelver, env.arch, NULL, &why) > 0)
                 free(why);
         dkms_conf_free(c);

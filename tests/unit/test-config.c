@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include "test.h"
 #include "logcapture.h"
 #include "tmproot.h"
+#include "boot/env.h"
 #include "core/config.h"
 #include "modpkg/builduser.h"
 
@@ -142,4 +145,89 @@ TEST(build_user_missing) {
         ASSERT_ERR(build_user_resolve("x", false, "/nonexistent/passwd", &u), -ENOENT);
         ASSERT_MSG("'/nonexistent/passwd'");
         rmroot(TAKE_PTR(dir));
+}
+
+/* List items are separated by any white space (as values are trimmed of):
+ * a carriage return was an item of its own. */
+TEST(list_split_on_any_white_space) {
+        struct config c;
+
+        ASSERT_OK(config_parse("x.conf", "initramfs-modules = nvme \r ahci,\vext4\f\r\n", &c));
+        ASSERT_EQ(strv_length(c.initramfs_modules), 3);
+        ASSERT_STREQ(c.initramfs_modules[0], "nvme");
+        ASSERT_STREQ(c.initramfs_modules[1], "ahci");
+        ASSERT_STREQ(c.initramfs_modules[2], "ext4");
+        config_done(&c);
+}
+
+/* A root holding only /etc/distkernel/distkernel.conf with len bytes of text. */
+static int config_root(char *dir, const char *text, size_t len) {
+        _cleanup_free_ char *etc = NULL, *conf = NULL, *file = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!mkdtemp(dir))
+                return -errno;
+        etc = strdup_printf("%s/etc", dir);
+        conf = strdup_printf("%s/etc/distkernel", dir);
+        file = strdup_printf("%s/etc/distkernel/distkernel.conf", dir);
+        if (!etc || !conf || !file || mkdir(etc, 0755) < 0 || mkdir(conf, 0755) < 0)
+                return -1;
+        fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        return fd < 0 ? -1 : fd_write_all(fd, text, len);
+}
+
+static void config_root_remove(const char *dir) {
+        _cleanup_free_ char *file = strdup_printf("%s/etc/distkernel/distkernel.conf", dir);
+        _cleanup_free_ char *conf = strdup_printf("%s/etc/distkernel", dir);
+        _cleanup_free_ char *etc = strdup_printf("%s/etc", dir);
+
+        (void) unlink(file);
+        (void) rmdir(conf);
+        (void) rmdir(etc);
+        (void) rmdir(dir);
+}
+
+/* A NUL byte would end the text early and silently drop the lines after it. */
+TEST(load_refuses_nul_byte) {
+        static const char text[] = "jobs = 2\0layout = bogus\n";
+        char dir[] = "/tmp/test-config-XXXXXX";
+        struct root root = {};
+        struct config c;
+
+        logs_reset();
+        ASSERT_OK(config_root(dir, text, sizeof text - 1));
+        ASSERT_OK(root_open(dir, &root));
+        ASSERT_ERR(config_load(&root, &c), -EINVAL);
+        ASSERT_MSG("'/etc/distkernel/distkernel.conf': contains a NUL byte");
+        root_done(&root);
+        config_root_remove(dir);
+}
+
+TEST(kernel_cmdline_from_text) {
+        static const char crlf[] = "root=/dev/vda2 ro\r\nquiet\v\f splash \n\n";
+        static const char proc[] = "BOOT_IMAGE=/vmlinuz-6.1 root=/dev/vda2 initrd=\\initrd.img ro\n";
+        static const char nul[] = "root=/dev/vda2\0 ro";
+        _cleanup_free_ char *a = NULL, *b = NULL, *e = NULL;
+        char *x = NULL;
+
+        /* DOS line ends and other white space separate words, never end up in one */
+        ASSERT_OK(boot_cmdline_from_text("/etc/kernel/cmdline", crlf, sizeof crlf - 1, false, &a));
+        ASSERT_STREQ(a, "root=/dev/vda2 ro quiet splash");
+        ASSERT_OK(boot_cmdline_from_text("/proc/cmdline", proc, sizeof proc - 1, true, &b));
+        ASSERT_STREQ(b, "root=/dev/vda2 ro");
+        ASSERT_OK(boot_cmdline_from_text("/etc/kernel/cmdline", "", 0, false, &e));
+        ASSERT_STREQ(e, "");
+        logs_reset();
+        ASSERT_ERR(boot_cmdline_from_text("/etc/kernel/cmdline", nul, sizeof nul - 1, false, &x), -EBADMSG);
+        ASSERT_MSG("'/etc/kernel/cmdline': contains a NUL byte");
+        ASSERT_TRUE(x == NULL);
+}
+
+TEST(entry_token_valid) {
+        ASSERT_TRUE(boot_token_valid("debian"));
+        ASSERT_TRUE(boot_token_valid("0123456789abcdef0123456789abcdef"));
+        ASSERT_TRUE(!boot_token_valid(".."));
+        ASSERT_TRUE(!boot_token_valid("a/b"));
+        ASSERT_TRUE(!boot_token_valid(""));
+        ASSERT_TRUE(!boot_token_valid("deb ian"));
 }

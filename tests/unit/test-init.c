@@ -85,6 +85,10 @@ TEST(cmdline_root_bad) {
         ASSERT_ERR(root_spec_parse("PARTUUID=6b2f5d41-01/PARTNROFF=1", &s), -EINVAL);
         ASSERT_ERR(root_spec_parse("foo=bar", &s), -EINVAL);
         ASSERT_ERR(root_spec_parse("/dev/../etc", &s), -EINVAL);
+        ASSERT_ERR(root_spec_parse("/dev/..", &s), -EINVAL);
+        ASSERT_ERR(root_spec_parse("/..", &s), -EINVAL);
+        ASSERT_OK(root_spec_parse("/dev/disk/by-label/..", &s)); /* a label, not a path */
+        ASSERT_EQ(s.kind, ROOT_LABEL);
         ASSERT_ERR(root_spec_parse("a/b", &s), -EINVAL);
 
         /* A bad root= after a good one leaves the good one and says why. */
@@ -203,6 +207,33 @@ TEST(cmdline_module_params) {
         ASSERT_OK(cmdline_module_params("quiet", "ext4", buf, sizeof(buf)));
         ASSERT_STREQ(buf, "");
         ASSERT_ERR(cmdline_module_params("m.aaaaaaaaaaaaaaaa=1 m.b=2", "m", buf, 10), -ENAMETOOLONG);
+        /* White space the quotes kept stays inside one parameter for the kernel too */
+        ASSERT_OK(cmdline_module_params("m.a=\"x\ny=1\" m.\"b c\"=2 m.\"d e\"", "m", buf, sizeof(buf)));
+        ASSERT_STREQ(buf, "a=\"x\ny=1\" \"b c=2\" \"d e\"");
+}
+
+/* The blacklist holds 255 bytes, whether given in one word or in several. */
+TEST(cmdline_blacklist_full) {
+        struct init_cmdline c;
+        char line[300];
+
+        snprintf(line, sizeof(line), "modprobe.blacklist=%0255d", 0);
+        cmdline_parse(line, &c);
+        ASSERT_EQ(strlen(c.blacklist), 255);
+        ASSERT_STREQ(c.problem, "");
+}
+
+/* A root= too long for root_arg is ignored as a whole: the messages that name
+ * root_arg must name the root that is looked for. */
+TEST(cmdline_root_arg_too_long) {
+        struct init_cmdline c;
+        char line[600];
+
+        snprintf(line, sizeof(line), "root=/dev/vda root=/dev/%0252d", 0);
+        cmdline_parse(line, &c);
+        ASSERT_STREQ(c.root.value, "/dev/vda");
+        ASSERT_STREQ(c.root_arg, "root=/dev/vda");
+        ASSERT_TRUE(strstr(c.problem, "too long") != NULL);
 }
 
 TEST(mount_options) {

@@ -3,6 +3,7 @@
  * real cpio, each codec with the real decompressor, reading compressed
  * modules, host-only detection on a fake sysfs. Whole images: test-initramfs-image.c. */
 #include "initramfs-test.h"
+#include "initramfs/builtin.h"
 #include "initramfs/compress.h"
 #include "initramfs/cpio.h"
 #include "initramfs/initramfs.h"
@@ -389,4 +390,24 @@ TEST(hostonly_needs_the_real_root) {
         ASSERT_TRUE(strv_length(l) >= 1 && startswith(l[strv_length(l) - 1], "fs-"));
         root_done(&r);
         log_clear();
+}
+
+/* modinfo aliases are outside data: one with a newline could add lines of its
+ * own to modules.alias-initramfs, one with a space would shift the fields. */
+TEST(alias_index_refuses_separators) {
+        char *a_aliases[] = { "virtio:d00000002v*", "x\nalias fs-ext4 kernel/a.ko", "b c", "", NULL };
+        char *b_aliases[] = { "fs-b", NULL };
+        size_t b_before[] = { 0 };
+        struct ir_module mods[] = {
+                { .name = "a", .image_path = "kernel/a.ko", .aliases = a_aliases },
+                { .name = "b", .image_path = "kernel/b c.ko", .aliases = b_aliases, .before = b_before, .n_before = 1 },
+        };
+        struct ir_modset s = { .modules = mods, .n = 2 };
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+
+        ASSERT_OK(builtin_alias_index(&s, &text, &len));
+        ASSERT_STREQ(text, "# module NAME PATH [DEP...] / alias GLOB PATH (paths relative to this directory)\n"
+                           "module a kernel/a.ko\n"
+                           "alias virtio:d00000002v* kernel/a.ko\n");
 }

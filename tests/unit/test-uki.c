@@ -716,10 +716,14 @@ TEST(fault_child) {
 }
 
 static int run_fault_child(const char *dir, int n) {
+        /* resolved first: under valgrind, /proc/self/exe is valgrind's tool */
+        _cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
         char num[16];
         pid_t pid;
         int status;
 
+        if (!self)
+                return -errno;
         snprintf(num, sizeof num, "%d", n);
         pid = fork();
         if (pid < 0)
@@ -727,7 +731,7 @@ static int run_fault_child(const char *dir, int n) {
         if (pid == 0) {
                 setenv("DISTKERNEL_FAULT", num, 1);
                 setenv("UKI_FAULT_DIR", dir, 1);
-                execl("/proc/self/exe", "test-uki", "fault_child", (char *) NULL);
+                execl(self, "test-uki", "fault_child", (char *) NULL);
                 _exit(5);
         }
         if (waitpid(pid, &status, 0) < 0)
