@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "cli/cli.h"
 #include "util/log.h"
 
@@ -46,6 +47,15 @@ static int parse_jobs(const char *s, unsigned *ret) {
                 return -EINVAL;
         *ret = (unsigned) v;
         return 0;
+}
+
+static pid_t main_pid;
+
+/* DISTKERNEL_FAULT=0 counts the checked operations of a run: tests learn how
+ * many fault points a command has */
+static void report_fault_count(void) {
+        if (getpid() == main_pid && fs_fault_count() >= 0)
+                fprintf(stderr, "distkernel: fault injection: %ld checked operations\n", fs_fault_count());
 }
 
 int main(int argc, char **argv) {
@@ -96,6 +106,12 @@ int main(int argc, char **argv) {
                 return cli_usage("no command given");
         log_set_sink((log_fn_t) cli_log_sink, NULL);
         log_set_max_level(c.verbosity > 0 ? LOG_DEBUG : c.verbosity < 0 ? LOG_WARN : LOG_INFO);
+        /* tests: make the Nth file-system operation fail (see fs_fault_setup()) */
+        if (fs_fault_setup(getenv("DISTKERNEL_FAULT")) < 0)
+                return cli_usage("DISTKERNEL_FAULT='%s': expected N[:EIO|ENOSPC|EROFS|EDQUOT|EACCES|ERRNO|kill]",
+                                 getenv("DISTKERNEL_FAULT"));
+        main_pid = getpid();
+        atexit(report_fault_count);
         r = root_open(root, &c.root);
         if (r < 0)
                 return cli_error(EXIT_FAIL, "'%s': cannot open the root: %s", root, strerror(-r));

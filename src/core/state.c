@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <time.h>
 #include "core/state.h"
+#include "core/state-vfs.h"
 #include "util/log.h"
 #include "util/strv.h"
 
@@ -144,7 +145,7 @@ int state_open(const struct root *root, enum state_open_flags flags, struct stat
         if (sqlite3_open_v2(s->path, &s->db,
                             (flags & STATE_READONLY) ? SQLITE_OPEN_READONLY
                                                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                            NULL) != SQLITE_OK)
+                            state_vfs_name()) != SQLITE_OK)
                 return log_error_errno(-EIO, "'%s': cannot open: %s", s->path,
                                        s->db ? sqlite3_errmsg(s->db) : "out of memory");
         sqlite3_busy_timeout(s->db, 10000);
