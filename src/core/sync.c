@@ -228,7 +228,8 @@ static int add_ir_job(struct run *r, struct kjob *kj, size_t k, size_t depmod_id
         size_t id;
         int q;
 
-        if (!r->ir || r->cfg->initramfs == INITRAMFS_NONE)
+        /* a kernel gc removed (kept registered, ignored) gets no initramfs again */
+        if (!r->ir || r->cfg->initramfs == INITRAMFS_NONE || strv_contains(r->plan->ignored, kj->kernel->kver))
                 return 0;
         kj->ir = &r->ir[k];
         *kj->ir = (struct irnode) { .kernel = kj->kernel, .cfg = r->cfg, .force = r->o->force_initramfs,
