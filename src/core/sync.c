@@ -94,6 +94,7 @@ static int build_finish(void *userdata, int status) {
         _cleanup_free_ char *work = pair_work_dir(x);
         _cleanup_free_ char *log = pair_log_path(x->pkg->name, x->pkg->version, x->kernel->kver);
         _cleanup_free_ char *dk = depmod_key(x->kernel->kver);
+        bool remember = true; /* a failure of the package, not of our own I/O: not retried */
         int r = 0;
 
         if (!work || !log || !dk)
@@ -107,8 +108,10 @@ static int build_finish(void *userdata, int status) {
                         set_result(x, PAIR_INSTALLED, NULL);
                         modpkg_post_install(run->root, x->conf, x->pkg->host_path, log);
                         (void) fs_rm_rf(run->root->fd, work);
-                } else
+                } else {
                         set_result(x, PAIR_FAILED, strdup_printf("installing failed: %s", log_last_error()));
+                        remember = false;
+                }
         } else if (status == BUILD_SKIPPED)
                 set_result(x, PAIR_SKIPPED, modpkg_build_reason(run->root, work));
         else {
@@ -117,8 +120,9 @@ static int build_finish(void *userdata, int status) {
                         set_result(x, PAIR_FAILED, strdup("not built: a package in its BUILD_DEPENDS failed"));
                 else
                         set_result(x, PAIR_FAILED, strdup_printf("%s (log: %s)", why ? why : "build failed", log));
+                remember = status != BUILD_ERROR;
         }
-        if (x->result != PAIR_INSTALLED)
+        if (x->result != PAIR_INSTALLED && remember)
                 (void) state_pair_set(run->st, x->pkg->name, x->pkg->version, x->kernel->kver, x->result,
                                       x->key, x->result_message);
         if (run->o->progress)

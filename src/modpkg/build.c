@@ -390,6 +390,16 @@ static int open_log(const struct build_request *req) {
         return fs_open(req->root->fd, req->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
 }
 
+/* A failure of our own file operations says nothing about the package. */
+static int failed(int r) {
+        switch (-r) {
+        case EIO: case ENOSPC: case EDQUOT: case EROFS: case ENOMEM: case EMFILE: case ENFILE:
+                return BUILD_ERROR;
+        default:
+                return BUILD_FAILED;
+        }
+}
+
 static int build_steps(struct ctx *c) {
         const struct dkms_conf *conf = c->req->conf;
         _cleanup_free_ char *make = NULL;
@@ -401,17 +411,17 @@ static int build_steps(struct ctx *c) {
         if (r >= 0)
                 r = run_script(c, "PRE_BUILD", conf->pre_build, c->build_host);
         if (r < 0)
-                return BUILD_FAILED;
+                return failed(r);
         make = make_command(c);
         if (!make)
-                return BUILD_FAILED;
+                return BUILD_ERROR;
         r = run_shell(c, "MAKE", make, c->build_host);
         if (r >= 0)
                 r = run_script(c, "POST_BUILD", conf->post_build, c->build_host);
         if (r >= 0)
                 r = check_built(c);
         if (r < 0)
-                return BUILD_FAILED;
+                return failed(r);
         r = check_versions(c);
         if (r > 0)
                 return BUILD_SKIPPED;
@@ -419,7 +429,7 @@ static int build_steps(struct ctx *c) {
                 r = run_script(c, "PRE_INSTALL", conf->pre_install, c->req->pkg_dir);
         if (r >= 0)
                 r = stage(c);
-        return r < 0 ? BUILD_FAILED : BUILD_OK;
+        return r < 0 ? failed(r) : BUILD_OK;
 }
 
 /* Messages of the library while building go to the build log. Errors are left
@@ -449,7 +459,7 @@ int modpkg_build(const struct build_request *req) {
         c.build_rel = path_join(req->work_dir, "build");
         c.build_host = c.build_rel ? root_host_path(req->root, c.build_rel) : NULL;
         if (!c.build_host || build_env(&c) < 0)
-                return BUILD_FAILED;
+                return BUILD_ERROR;
         log_set_sink(log_to_build_log, &c);
         logf_(&c, "distkernel: building %s/%s for %s in %s\n", req->conf->name, req->conf->version,
               req->kernel->kver, c.build_host);
