@@ -197,6 +197,8 @@ int boot_gc(const struct root *root, struct state *st, const struct config *cfg,
                 if (r >= 0)
                         r = strv_push(&rep.removed, kvers[i]);
         }
+        if (r >= 0 && !dry_run)
+                r = state_meta_set(st, GC_PENDING_KEY, NULL);
         if (r < 0) {
                 gc_report_done(&rep);
                 return r;
