@@ -22,7 +22,7 @@ static void help(void) {
                "  initramfs KVER               regenerate one kernel's initramfs (and its boot entry)\n"
                "  uki KVER                     rebuild one kernel's UKI\n"
                "  gc [--dry-run]               remove old kernels' artifacts (keep = N)\n"
-               "  verify                       check installed files, signatures and boot entries\n"
+               "  verify [--full]              check installed files, signatures and boot entries\n"
                "                               against the state (exit 1 when something differs)\n"
                "  module list                  registered module packages\n"
                "  module add PATH              register a dkms.conf package directory\n"
