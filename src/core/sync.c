@@ -95,7 +95,7 @@ static int build_finish(void *userdata, int status) {
         _cleanup_free_ char *log = pair_log_path(x->pkg->name, x->pkg->version, x->kernel->kver);
         _cleanup_free_ char *dk = depmod_key(x->kernel->kver);
         bool remember = true; /* a failure of the package, not of our own I/O: not retried */
-        int r = 0;
+        int r = 0, q;
 
         if (!work || !log || !dk)
                 return -ENOMEM;
@@ -107,7 +107,9 @@ static int build_finish(void *userdata, int status) {
                         kj->changed = true;
                         set_result(x, PAIR_INSTALLED, NULL);
                         modpkg_post_install(run->root, x->conf, x->pkg->host_path, log);
-                        (void) fs_rm_rf(run->root->fd, work);
+                        q = fs_rm_rf(run->root->fd, work);
+                        if (q < 0)
+                                log_warning("'%s': cannot remove: %s, the next sync does", work, strerror(-q));
                 } else {
                         set_result(x, PAIR_FAILED, strdup_printf("installing failed: %s", log_last_error()));
                         remember = false;
@@ -323,6 +325,12 @@ static int record_static(struct run *r) {
                         break;
                 case ACTION_NONE:
                         set_result(x, x->prev, NULL);
+                        /* the build dir an interrupted cleanup left behind */
+                        if (x->prev == PAIR_INSTALLED) {
+                                _cleanup_free_ char *work = pair_work_dir(x);
+                                if (work)
+                                        (void) fs_rm_rf(r->root->fd, work);
+                        }
                         break;
                 default:
                         break;
