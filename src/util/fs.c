@@ -21,6 +21,7 @@ static long *fault_count;
 static int fault_errno = EIO;
 static bool fault_kill;
 static pid_t fault_pgrp;
+static bool fault_init;
 
 static const struct {
         const char *name;
@@ -50,6 +51,7 @@ int fs_fault_setup(const char *spec) {
         long at;
         int e = EIO;
 
+        fault_init = true;
         if (!spec || !*spec)
                 return 0;
         at = strtol(spec, &end, 10);
@@ -77,6 +79,9 @@ int fs_fault_setup(const char *spec) {
 int fs_fault(const char *op) {
         long n;
 
+        /* a program that did not call fs_fault_setup() (the unit tests) */
+        if (!fault_init)
+                (void) fs_fault_setup(getenv("DISTKERNEL_FAULT"));
         if (!fault_count)
                 return 0;
         n = __atomic_add_fetch(fault_count, 1, __ATOMIC_SEQ_CST);
@@ -456,6 +461,31 @@ int fs_fsync_dir(int rootfd, const char *dir) {
         return fsync(fd) < 0 ? -errno : 0;
 }
 
+/* Removes the temps of base in dfd that a killed run left: ".#BASE.<16 hex>"
+ * (the lock keeps two runs from writing one target at a time). */
+static void drop_stale_temps(int dfd, const char *target, const char *base) {
+        int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+        size_t bl = strlen(base);
+        struct dirent *de;
+        DIR *d;
+
+        if (fd < 0)
+                return;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return;
+        }
+        while ((de = readdir(d))) {
+                const char *n = de->d_name;
+                if (strncmp(n, ".#", 2) == 0 && strncmp(n + 2, base, bl) == 0 && n[2 + bl] == '.' &&
+                    strlen(n + 3 + bl) == 16 && strspn(n + 3 + bl, "0123456789abcdef") == 16 &&
+                    unlinkat(dirfd(d), n, 0) == 0)
+                        log_info("'%s': removed '%s', left by an interrupted run", target, n);
+        }
+        closedir(d);
+}
+
 int fs_tmp_open(int rootfd, const char *target, mode_t mode, struct fs_tmp *ret) {
         _cleanup_close_ int dfd = -EBADF;
         _cleanup_free_ char *base = NULL;
@@ -464,6 +494,7 @@ int fs_tmp_open(int rootfd, const char *target, mode_t mode, struct fs_tmp *ret)
         r = open_parent(rootfd, target, &dfd, &base);
         if (r < 0)
                 return r;
+        drop_stale_temps(dfd, target, base);
         for (int tries = 0; tries < 100; tries++) {
                 uint64_t rnd = 0;
                 _cleanup_free_ char *name = NULL;

@@ -65,7 +65,8 @@ int fs_fsync_dir(int rootfd, const char *dir);
 
 /* Staged files: a temp file in the target's directory (open for reading and
  * writing, so a writer can read back what it wrote), renamed over the target
- * by fs_tmp_commit() after fsync; fs_tmp_done() removes an uncommitted temp. */
+ * by fs_tmp_commit() after fsync; fs_tmp_done() removes an uncommitted temp.
+ * fs_tmp_open() first removes the target's temps a killed run left behind. */
 struct fs_tmp {
         int fd;
         int dirfd;
