@@ -364,18 +364,28 @@ static int forget_superseded(struct run *r) {
 }
 
 int sync_forget_kernel(const struct root *root, struct state *st, const char *kver, bool keep_registered) {
+        _cleanup_free_ char *dk = depmod_key(kver);
         _cleanup_free_ char *dir = strdup_printf(BUILD_DIR "/%s", kver);
         _cleanup_free_ char *mods = strdup_printf(MODULES_DIR "/%s", kver);
         int r;
 
-        if (!dir || !mods)
+        if (!dir || !mods || !dk)
                 return -ENOMEM;
-        r = modpkg_uninstall(root, st, kver, NULL, NULL);
+        /* until depmod ran: a crash in between leaves the mark, and the next
+         * sync's depmod job for the kernel */
+        r = state_meta_set(st, dk, "1");
+        if (r >= 0)
+                r = modpkg_uninstall(root, st, kver, NULL, NULL);
         if (r < 0)
                 return r;
         (void) fs_rm_rf(root->fd, dir);
         if (r > 0 && fs_exists(root->fd, mods) && modpkg_depmod(root, kver, -1) != 0)
                 log_warning("kernel '%s': depmod failed after removing modules", kver);
+        else {
+                r = state_meta_set(st, dk, NULL);
+                if (r < 0)
+                        return r;
+        }
         if (keep_registered) {
                 r = state_kernel_set_ignored(st, kver, true);
                 if (r >= 0)
