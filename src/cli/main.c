@@ -74,6 +74,12 @@ int main(int argc, char **argv) {
         const char *root = "/", *self = strrchr(argv[0], '/');
         int o, r, status;
 
+        /* tests: make the Nth file-system operation fail (see fs_fault_setup()) */
+        if (fs_fault_setup(getenv("DISTKERNEL_FAULT")) < 0)
+                return cli_usage("DISTKERNEL_FAULT='%s': expected N[:EIO|ENOSPC|EROFS|EDQUOT|EACCES|ERRNO|kill]",
+                                 getenv("DISTKERNEL_FAULT"));
+        main_pid = getpid();
+        atexit(report_fault_count);
         /* make install runs "installkernel VERSION IMAGE [SYSTEM.MAP [DIR]]" */
         if (streq(self ? self + 1 : argv[0], "installkernel")) {
                 log_set_sink((log_fn_t) cli_log_sink, NULL);
@@ -106,12 +112,6 @@ int main(int argc, char **argv) {
                 return cli_usage("no command given");
         log_set_sink((log_fn_t) cli_log_sink, NULL);
         log_set_max_level(c.verbosity > 0 ? LOG_DEBUG : c.verbosity < 0 ? LOG_WARN : LOG_INFO);
-        /* tests: make the Nth file-system operation fail (see fs_fault_setup()) */
-        if (fs_fault_setup(getenv("DISTKERNEL_FAULT")) < 0)
-                return cli_usage("DISTKERNEL_FAULT='%s': expected N[:EIO|ENOSPC|EROFS|EDQUOT|EACCES|ERRNO|kill]",
-                                 getenv("DISTKERNEL_FAULT"));
-        main_pid = getpid();
-        atexit(report_fault_count);
         r = root_open(root, &c.root);
         if (r < 0)
                 return cli_error(EXIT_FAIL, "'%s': cannot open the root: %s", root, strerror(-r));
