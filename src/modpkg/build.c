@@ -26,9 +26,19 @@ static void logf_(struct ctx *c, const char *fmt, ...) {
         va_end(ap);
 }
 
+/* Whether the reason is a failure of our own file operations (a full disk, an
+ * I/O error), which says nothing about the package: the errno the failing
+ * step left, when the reason names it. */
+static bool reason_own_io;
+
+static bool own_io_failure(int e) {
+        return e == EIO || e == ENOSPC || e == EDQUOT || e == EROFS || e == ENOMEM || e == EMFILE || e == ENFILE;
+}
+
 static void set_reason(struct ctx *c, const char *fmt, ...) _printf_(2, 3);
 static void set_reason(struct ctx *c, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL, *p = NULL;
+        int e = errno;
         va_list ap;
 
         va_start(ap, fmt);
@@ -37,6 +47,7 @@ static void set_reason(struct ctx *c, const char *fmt, ...) {
         va_end(ap);
         if (!msg)
                 return;
+        reason_own_io = own_io_failure(e) && strstr(msg, strerror(e));
         logf_(c, "distkernel: %s\n", msg);
         p = path_join(c->req->work_dir, "result");
         if (p)
@@ -390,16 +401,6 @@ static int open_log(const struct build_request *req) {
         return fs_open(req->root->fd, req->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
 }
 
-/* A failure of our own file operations says nothing about the package. */
-static int failed(int r) {
-        switch (-r) {
-        case EIO: case ENOSPC: case EDQUOT: case EROFS: case ENOMEM: case EMFILE: case ENFILE:
-                return BUILD_ERROR;
-        default:
-                return BUILD_FAILED;
-        }
-}
-
 static int build_steps(struct ctx *c) {
         const struct dkms_conf *conf = c->req->conf;
         _cleanup_free_ char *make = NULL;
@@ -411,17 +412,17 @@ static int build_steps(struct ctx *c) {
         if (r >= 0)
                 r = run_script(c, "PRE_BUILD", conf->pre_build, c->build_host);
         if (r < 0)
-                return failed(r);
+                return BUILD_FAILED;
         make = make_command(c);
         if (!make)
-                return BUILD_ERROR;
+                return BUILD_FAILED;
         r = run_shell(c, "MAKE", make, c->build_host);
         if (r >= 0)
                 r = run_script(c, "POST_BUILD", conf->post_build, c->build_host);
         if (r >= 0)
                 r = check_built(c);
         if (r < 0)
-                return failed(r);
+                return BUILD_FAILED;
         r = check_versions(c);
         if (r > 0)
                 return BUILD_SKIPPED;
@@ -429,7 +430,7 @@ static int build_steps(struct ctx *c) {
                 r = run_script(c, "PRE_INSTALL", conf->pre_install, c->req->pkg_dir);
         if (r >= 0)
                 r = stage(c);
-        return r < 0 ? failed(r) : BUILD_OK;
+        return r < 0 ? BUILD_FAILED : BUILD_OK;
 }
 
 /* Messages of the library while building go to the build log. Errors are left
@@ -459,11 +460,13 @@ int modpkg_build(const struct build_request *req) {
         c.build_rel = path_join(req->work_dir, "build");
         c.build_host = c.build_rel ? root_host_path(req->root, c.build_rel) : NULL;
         if (!c.build_host || build_env(&c) < 0)
-                return BUILD_ERROR;
+                return BUILD_FAILED;
         log_set_sink(log_to_build_log, &c);
         logf_(&c, "distkernel: building %s/%s for %s in %s\n", req->conf->name, req->conf->version,
               req->kernel->kver, c.build_host);
         r = build_steps(&c);
+        if (r == BUILD_FAILED && reason_own_io)
+                r = BUILD_ERROR;
         logf_(&c, "distkernel: %s\n", r == BUILD_OK ? "built" : r == BUILD_SKIPPED ? "skipped" : "failed");
         log_set_sink(NULL, NULL); /* c goes away */
         return r;
