@@ -49,6 +49,10 @@ static char *kernel_meta(const char *kver, const char *what) { return strdup_pri
 
 char *boot_default(struct state *st) { return meta_get(st, "boot:default"); }
 char *boot_previous_default(struct state *st) { return meta_get(st, "boot:previous-default"); }
+bool boot_gc_pending(struct state *st) {
+        _cleanup_free_ char *v = meta_get(st, GC_PENDING_KEY);
+        return v != NULL;
+}
 
 char *boot_status(struct state *st, const char *kver) {
         _cleanup_free_ char *k = kernel_meta(kver, "boot-status");
@@ -688,10 +692,20 @@ static int promote(const struct ctx *c, struct boot_report *rep) {
                 if (r < 0)
                         return r;
         }
-        r = meta_update(c->st, "boot:default", def);
+        /* one transaction: a crash in between would leave the fallback unset
+         * and no gc ever coming */
+        r = state_begin(c->st);
+        if (r >= 0)
+                r = meta_update(c->st, "boot:default", def);
         if (r >= 0)
                 r = meta_update(c->st, "boot:previous-default", prev);
-        return r;
+        if (r >= 0 && def && rep->changed)
+                r = state_meta_set(c->st, GC_PENDING_KEY, "1");
+        if (r < 0) {
+                state_rollback(c->st);
+                return r;
+        }
+        return state_commit(c->st);
 }
 
 /* Entries and initramfs images of kernels that are no longer registered (the

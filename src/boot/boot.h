@@ -106,8 +106,12 @@ struct gc_report {
         uint64_t freed;   /* bytes */
 };
 void gc_report_done(struct gc_report *r);
+#define GC_PENDING_KEY "boot:gc-pending"
 int boot_gc(const struct root *root, struct state *st, const struct config *cfg, bool dry_run,
             struct gc_report *ret);
+/* Whether a promotion changed the default and gc has not completed since (a
+ * sync was interrupted): the next sync runs it. boot_gc() clears it. */
+bool boot_gc_pending(struct state *st);
 /* Why gc must keep kver (the running kernel, the default, the previous
  * default, pinned), or NULL. */
 char *boot_protected_reason(const struct root *root, struct state *st, const char *kver);

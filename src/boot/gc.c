@@ -29,7 +29,11 @@ static int remove_owned(const struct root *root, struct state *st, const char *k
         int r = state_file_list(st, kver, owner, NULL, &f, &nf);
 
         for (size_t i = 0; r >= 0 && i < nf; i++) {
-                if (modpkg_file_intact(root, &f[i])) {
+                struct stat fst;
+
+                if (fs_lstat(root->fd, f[i].path, &fst) == -ENOENT)
+                        log_debug("'%s' is gone already (an interrupted gc?)", f[i].path);
+                else if (modpkg_file_intact(root, &f[i])) {
                         r = fs_unlink(root->fd, f[i].path);
                         if (r < 0 && r != -ENOENT) {
                                 log_error_errno(r, "'%s': cannot remove: %s", f[i].path, strerror(-r));
@@ -197,6 +201,8 @@ int boot_gc(const struct root *root, struct state *st, const struct config *cfg,
                 if (r >= 0)
                         r = strv_push(&rep.removed, kvers[i]);
         }
+        if (r >= 0 && !dry_run)
+                r = state_meta_set(st, GC_PENDING_KEY, NULL);
         if (r < 0) {
                 gc_report_done(&rep);
                 return r;

@@ -336,9 +336,9 @@ int publish_symlink(const struct root *root, const char *link, const char *targe
         if (dfd < 0)
                 return log_error_errno(dfd, "'%s': cannot open: %s", dir, strerror(-dfd));
         if (!target) {
-                if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT)
+                if ((fs_fault("unlink") < 0 || unlinkat(dfd, base, 0) < 0) && errno != ENOENT)
                         return log_error_errno(-errno, "'%s': cannot remove: %m", link);
-                return fsync(dfd) < 0 ? -errno : 0;
+                return fs_fault("fsync") < 0 || fsync(dfd) < 0 ? -errno : 0;
         }
         tmp = strdup_printf(".#%s.%d", base, getpid());
         if (!tmp)
@@ -351,5 +351,5 @@ int publish_symlink(const struct root *root, const char *link, const char *targe
                 (void) unlinkat(dfd, tmp, 0);
                 return log_error_errno(r, "'%s': cannot replace link: %s", link, strerror(-r));
         }
-        return fsync(dfd) < 0 ? -errno : 0;
+        return fs_fault("fsync") < 0 || fsync(dfd) < 0 ? -errno : 0;
 }

@@ -94,6 +94,7 @@ struct ctx {
         X509 *sb_cert;
         X509 *module_cert;
         struct verify_report *rep;
+        bool full;
 };
 
 /* Missing, not regular, modified, or intact (1). */
@@ -110,8 +111,10 @@ static int check_content(const struct ctx *c, const struct state_file *f) {
         if (!S_ISREG(st.st_mode))
                 return add(c->rep, VERIFY_NOT_REGULAR, f->path, f, NULL, "%s",
                            S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory" : "a special file");
-        if (st.st_size == f->size && timespec_ns(st.st_mtim) == f->mtime_ns && (int64_t) st.st_ino == f->ino)
+        if (!c->full && st.st_size == f->size && timespec_ns(st.st_mtim) == f->mtime_ns &&
+            (int64_t) st.st_ino == f->ino)
                 return 1;
+        c->rep->n_hashed++;
         r = hash_file_at(c->root->fd, f->path, hex);
         if (r < 0)
                 return add(c->rep, VERIFY_MODIFIED, f->path, f, NULL, "cannot read: %s", strerror(-r));
@@ -303,10 +306,11 @@ static int load_cert(const struct root *root, const char *path, X509 **ret) {
         return path ? sign_cert_load(root->fd, path, ret) : 0;
 }
 
-int verify_run(const struct root *root, struct state *st, const struct config *cfg, struct verify_report *ret) {
+int verify_run(const struct root *root, struct state *st, const struct config *cfg, enum verify_flags flags,
+               struct verify_report *ret) {
         _cleanup_(x509_freep) X509 *sb_cert = NULL, *module_cert = NULL;
         _cleanup_(verify_report_done) struct verify_report rep = {};
-        struct ctx c = { .root = root, .st = st, .rep = &rep };
+        struct ctx c = { .root = root, .st = st, .rep = &rep, .full = flags & VERIFY_FULL };
         struct state_file *files = NULL;
         size_t n = 0;
         int r;

@@ -9,7 +9,9 @@
  * does that. The checks:
  *
  *  - every recorded file exists, is a regular file and has the recorded
- *    content (stat identity first, SHA-256 when that changed);
+ *    content (stat identity first, SHA-256 when that changed; with
+ *    VERIFY_FULL the SHA-256 of every file, whatever its stat identity says:
+ *    a file changed in place behind a restored mtime, or bad sectors, show);
  *  - with secureboot-cert configured, the boot images distkernel installed
  *    (UKIs, "*.efi"; kernel copies, "linux" and "vmlinuz-*") carry a valid
  *    Authenticode signature by it;
@@ -49,12 +51,18 @@ struct verify_report {
         struct verify_finding *findings;
         size_t n_findings;
         size_t n_files;       /* recorded files checked */
+        size_t n_hashed;      /* of them, read and hashed whole */
         char *default_kver;   /* the recorded default, NULL if none */
 };
 void verify_report_done(struct verify_report *r);
+
+enum verify_flags {
+        VERIFY_FULL = 1u << 0, /* hash every file: no stat identity shortcut */
+};
 
 /* Runs every check above on the root's state st. Returns 0 and the report
  * (empty findings: everything matches), or -errno when the checks could not
  * run (the state cannot be read, a configured certificate does not load;
  * reported). The problems found are findings, not logged. */
-int verify_run(const struct root *root, struct state *st, const struct config *cfg, struct verify_report *ret);
+int verify_run(const struct root *root, struct state *st, const struct config *cfg, enum verify_flags flags,
+               struct verify_report *ret);

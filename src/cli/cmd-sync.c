@@ -176,7 +176,7 @@ static int boot_stage(struct cli *c, struct state *st, const struct config *cfg,
                 return cli_error(-EXIT_FAIL, "boot: %s", *log_last_error() ? log_last_error() : strerror(-r));
         if (boot_run_hook(c, cfg, env, rep) != 0)
                 r = 1;
-        if (rep->default_kver && !streq_ptr(old_default, rep->default_kver)) {
+        if ((rep->default_kver && !streq_ptr(old_default, rep->default_kver)) || boot_gc_pending(st)) {
                 if (boot_gc(&c->root, st, cfg, false, &gc) < 0)
                         return cli_error(-EXIT_FAIL, "gc: %s", log_last_error());
                 STRV_FOREACH(k, gc.removed)

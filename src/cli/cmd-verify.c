@@ -12,6 +12,7 @@ static void print_json(const struct verify_report *rep) {
         json_object_begin(&j);
         json_kv_bool(&j, "ok", rep->n_findings == 0);
         json_kv_int(&j, "files", (int64_t) rep->n_files);
+        json_kv_int(&j, "hashed", (int64_t) rep->n_hashed);
         json_kv_string(&j, "default", rep->default_kver);
         json_key(&j, "problems");
         json_array_begin(&j);
@@ -45,8 +46,9 @@ static void print_text(struct cli *c, const struct verify_report *rep) {
                 printf("%s%s\n", f->detail ? ": " : "", strempty(f->detail));
         }
         if (c->verbosity >= 0 || rep->n_findings)
-                printf(rep->n_findings ? "verify: %zu file(s) checked, %zu problem(s)\n"
-                                       : "verify: %zu file(s) checked, all intact\n", rep->n_files, rep->n_findings);
+                printf(rep->n_findings ? "verify: %zu file(s) checked (%zu hashed), %zu problem(s)\n"
+                                       : "verify: %zu file(s) checked (%zu hashed), all intact\n",
+                       rep->n_files, rep->n_hashed, rep->n_findings);
 }
 
 int cmd_verify(struct cli *c, int argc, char **argv) {
@@ -54,10 +56,15 @@ int cmd_verify(struct cli *c, int argc, char **argv) {
         _cleanup_(verify_report_done) struct verify_report rep = {};
         _cleanup_state_ struct state *st = NULL;
         _cleanup_close_ int lock = -EBADF;
+        enum verify_flags flags = 0;
         int r;
 
-        if (argc > 1)
-                return cli_usage("verify: unexpected argument '%s'", argv[1]);
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--full"))
+                        flags |= VERIFY_FULL;
+                else
+                        return cli_usage("verify: unexpected argument '%s'", argv[i]);
+        }
         if (config_load(&c->root, &cfg) < 0)
                 return EXIT_FAIL;
         /* a sync in progress replaces files: wait for it to finish */
@@ -67,7 +74,7 @@ int cmd_verify(struct cli *c, int argc, char **argv) {
         if (cli_state_open(c, true, &st) < 0)
                 return EXIT_FAIL;
         if (st) {
-                r = verify_run(&c->root, st, &cfg, &rep);
+                r = verify_run(&c->root, st, &cfg, flags, &rep);
                 if (r < 0)
                         return cli_error(EXIT_FAIL, "verify: %s", *log_last_error() ? log_last_error() : strerror(-r));
         }

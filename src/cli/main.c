@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "cli/cli.h"
 #include "util/log.h"
 
@@ -23,7 +24,7 @@ static void help(void) {
                "  initramfs KVER               regenerate one kernel's initramfs (and its boot entry)\n"
                "  uki KVER                     rebuild one kernel's UKI\n"
                "  gc [--dry-run]               remove old kernels' artifacts (keep = N)\n"
-               "  verify                       check installed files, signatures and boot entries\n"
+               "  verify [--full]              check installed files, signatures and boot entries\n"
                "                               against the state (exit 1 when something differs)\n"
                "  module list                  registered module packages\n"
                "  module add PATH              register a dkms.conf package directory\n"
@@ -69,6 +70,15 @@ static int parse_jobs(const char *s, unsigned *ret) {
         return 0;
 }
 
+static pid_t main_pid;
+
+/* DISTKERNEL_FAULT=0 counts the checked operations of a run: tests learn how
+ * many fault points a command has */
+static void report_fault_count(void) {
+        if (getpid() == main_pid && fs_fault_count() >= 0)
+                fprintf(stderr, "distkernel: fault injection: %ld checked operations\n", fs_fault_count());
+}
+
 int main(int argc, char **argv) {
         static const struct option opts[] = {
                 { "root", required_argument, NULL, 'R' },
@@ -85,6 +95,12 @@ int main(int argc, char **argv) {
         const char *root = "/", *self = strrchr(argv[0], '/');
         int o, r, status;
 
+        /* tests: make the Nth file-system operation fail (see fs_fault_setup()) */
+        if (fs_fault_setup(getenv("DISTKERNEL_FAULT")) < 0)
+                return cli_usage("DISTKERNEL_FAULT='%s': expected N[:EIO|ENOSPC|EROFS|EDQUOT|EACCES|ERRNO|kill]",
+                                 getenv("DISTKERNEL_FAULT"));
+        main_pid = getpid();
+        atexit(report_fault_count);
         /* make install runs "installkernel VERSION IMAGE [SYSTEM.MAP [DIR]]" */
         if (streq(self ? self + 1 : argv[0], "installkernel")) {
                 log_set_sink((log_fn_t) cli_log_sink, NULL);

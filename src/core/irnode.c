@@ -403,7 +403,7 @@ int irnode_commit(struct irnode *n, const struct root *root, struct state *st) {
         if (r >= 0)
                 r = hash_fd(fd, f.sha256);
         if (r >= 0 && (fs_fault("fsync") < 0 || fsync(fd) < 0))
-                r = -EIO;
+                r = -errno;
         if (r >= 0)
                 r = fs_rename(root->fd, n->tmp, n->output);
         if (r >= 0) {

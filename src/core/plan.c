@@ -153,8 +153,16 @@ static int load_packages(struct plan *p) {
                         r = -ENOMEM;
                         break;
                 }
-                if (hash_tree(p, h, k->path, "") < 0)
+                /* gone is gone; unreadable must not look like gone (its modules would go) */
+                r = hash_tree(p, h, k->path, "");
+                if (r == -ENOENT) {
                         k->missing = true;
+                        r = 0;
+                } else if (r < 0) {
+                        log_error_errno(r, "'%s': cannot read package %s/%s: %s", k->path, k->name, k->version,
+                                        strerror(-r));
+                        break;
+                }
                 hasher_final(h, k->tree_hash);
         }
         state_package_list_free(l, n);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <time.h>
 #include "core/state.h"
+#include "core/state-vfs.h"
 #include "util/log.h"
 #include "util/strv.h"
 
@@ -151,7 +152,7 @@ int state_open(const struct root *root, enum state_open_flags flags, struct stat
         if (sqlite3_open_v2(s->path, &s->db,
                             (flags & STATE_READONLY) ? SQLITE_OPEN_READONLY
                                                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                            NULL) != SQLITE_OK)
+                            state_vfs_name()) != SQLITE_OK)
                 return log_error_errno(-EIO, "'%s': cannot open: %s", s->path,
                                        s->db ? sqlite3_errmsg(s->db) : "out of memory");
         sqlite3_busy_timeout(s->db, 10000);
@@ -510,7 +511,10 @@ int state_hash_file(struct state *s, int rootfd, const char *path, const struct 
         sqlite3_bind_int64(u, 4, timespec_ns(st.st_ctim));
         sqlite3_bind_int64(u, 5, (sqlite3_int64) st.st_ino);
         sqlite3_bind_text(u, 6, ret_hex, -1, SQLITE_TRANSIENT);
-        return step_done(s, u);
+        /* the hash is right; a cache we cannot write only costs time next run */
+        if (sqlite3_step(u) != SQLITE_DONE)
+                log_warning("'%s': cannot cache the hash of '%s': %s, ignoring", s->path, path, sqlite3_errmsg(s->db));
+        return 0;
 }
 
 int state_eval_get(struct state *s, const char *name, const char *version, const char *kver,

@@ -95,7 +95,8 @@ static int build_finish(void *userdata, int status) {
         _cleanup_free_ char *work = pair_work_dir(x);
         _cleanup_free_ char *log = pair_log_path(x->pkg->name, x->pkg->version, x->kernel->kver);
         _cleanup_free_ char *dk = depmod_key(x->kernel->kver);
-        int r = 0;
+        bool remember = true; /* a failure of the package, not of our own I/O: not retried */
+        int r = 0, q;
 
         if (!work || !log || !dk)
                 return -ENOMEM;
@@ -107,9 +108,13 @@ static int build_finish(void *userdata, int status) {
                         kj->changed = true;
                         set_result(x, PAIR_INSTALLED, NULL);
                         modpkg_post_install(run->root, x->conf, x->pkg->host_path, log);
-                        (void) fs_rm_rf(run->root->fd, work);
-                } else
+                        q = fs_rm_rf(run->root->fd, work);
+                        if (q < 0)
+                                log_warning("'%s': cannot remove: %s, the next sync does", work, strerror(-q));
+                } else {
                         set_result(x, PAIR_FAILED, strdup_printf("installing failed: %s", log_last_error()));
+                        remember = false;
+                }
         } else if (status == BUILD_SKIPPED)
                 set_result(x, PAIR_SKIPPED, modpkg_build_reason(run->root, work));
         else {
@@ -118,8 +123,9 @@ static int build_finish(void *userdata, int status) {
                         set_result(x, PAIR_FAILED, strdup("not built: a package in its BUILD_DEPENDS failed"));
                 else
                         set_result(x, PAIR_FAILED, strdup_printf("%s (log: %s)", why ? why : "build failed", log));
+                remember = status != BUILD_ERROR;
         }
-        if (x->result != PAIR_INSTALLED)
+        if (x->result != PAIR_INSTALLED && remember)
                 (void) state_pair_set(run->st, x->pkg->name, x->pkg->version, x->kernel->kver, x->result,
                                       x->key, x->result_message);
         if (status != EXEC_BLOCKED) {
@@ -241,7 +247,8 @@ static int add_ir_job(struct run *r, struct kjob *kj, size_t k, size_t depmod_id
         size_t id;
         int q;
 
-        if (!r->ir || r->cfg->initramfs == INITRAMFS_NONE)
+        /* a kernel gc removed (kept registered, ignored) gets no initramfs again */
+        if (!r->ir || r->cfg->initramfs == INITRAMFS_NONE || strv_contains(r->plan->ignored, kj->kernel->kver))
                 return 0;
         kj->ir = &r->ir[k];
         *kj->ir = (struct irnode) { .kernel = kj->kernel, .cfg = r->cfg, .force = r->o->force_initramfs,
@@ -341,6 +348,12 @@ static int record_static(struct run *r) {
                         break;
                 case ACTION_NONE:
                         set_result(x, x->prev, NULL);
+                        /* the build dir an interrupted cleanup left behind */
+                        if (x->prev == PAIR_INSTALLED) {
+                                _cleanup_free_ char *work = pair_work_dir(x);
+                                if (work)
+                                        (void) fs_rm_rf(r->root->fd, work);
+                        }
                         break;
                 default:
                         break;
@@ -374,18 +387,28 @@ static int forget_superseded(struct run *r) {
 }
 
 int sync_forget_kernel(const struct root *root, struct state *st, const char *kver, bool keep_registered) {
+        _cleanup_free_ char *dk = depmod_key(kver);
         _cleanup_free_ char *dir = strdup_printf(BUILD_DIR "/%s", kver);
         _cleanup_free_ char *mods = strdup_printf(MODULES_DIR "/%s", kver);
         int r;
 
-        if (!dir || !mods)
+        if (!dir || !mods || !dk)
                 return -ENOMEM;
-        r = modpkg_uninstall(root, st, kver, NULL, NULL);
+        /* until depmod ran: a crash in between leaves the mark, and the next
+         * sync's depmod job for the kernel */
+        r = state_meta_set(st, dk, "1");
+        if (r >= 0)
+                r = modpkg_uninstall(root, st, kver, NULL, NULL);
         if (r < 0)
                 return r;
         (void) fs_rm_rf(root->fd, dir);
         if (r > 0 && fs_exists(root->fd, mods) && modpkg_depmod(root, kver, -1) != 0)
                 log_warning("kernel '%s': depmod failed after removing modules", kver);
+        else {
+                r = state_meta_set(st, dk, NULL);
+                if (r < 0)
+                        return r;
+        }
         if (keep_registered) {
                 r = state_kernel_set_ignored(st, kver, true);
                 if (r >= 0)

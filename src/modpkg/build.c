@@ -27,9 +27,19 @@ static void logf_(struct ctx *c, const char *fmt, ...) {
         va_end(ap);
 }
 
+/* Whether the reason is a failure of our own file operations (a full disk, an
+ * I/O error), which says nothing about the package: the errno the failing
+ * step left, when the reason names it. */
+static bool reason_own_io;
+
+static bool own_io_failure(int e) {
+        return e == EIO || e == ENOSPC || e == EDQUOT || e == EROFS || e == ENOMEM || e == EMFILE || e == ENFILE;
+}
+
 static void set_reason(struct ctx *c, const char *fmt, ...) _printf_(2, 3);
 static void set_reason(struct ctx *c, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL, *p = NULL;
+        int e = errno;
         va_list ap;
 
         va_start(ap, fmt);
@@ -38,6 +48,7 @@ static void set_reason(struct ctx *c, const char *fmt, ...) {
         va_end(ap);
         if (!msg)
                 return;
+        reason_own_io = own_io_failure(e) && strstr(msg, strerror(e));
         logf_(c, "distkernel: %s\n", msg);
         p = path_join(c->req->work_dir, "result");
         if (p)
@@ -544,6 +555,8 @@ int modpkg_build(const struct build_request *req) {
                 logf_(&c, "distkernel: build user uid %u gid %u\n", (unsigned) req->user->uid,
                       (unsigned) req->user->gid);
         r = build_steps(&c);
+        if (r == BUILD_FAILED && reason_own_io)
+                r = BUILD_ERROR;
         logf_(&c, "distkernel: %s\n", r == BUILD_OK ? "built" : r == BUILD_SKIPPED ? "skipped" : "failed");
         log_set_sink(NULL, NULL); /* c goes away */
         return r;

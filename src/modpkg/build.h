@@ -22,6 +22,8 @@ enum build_result {
         BUILD_OK = 0,
         BUILD_FAILED = 1,
         BUILD_SKIPPED = 2, /* the kernel already has an equal or newer module */
+        BUILD_ERROR = 3,   /* distkernel's own I/O failed (a full disk, an I/O error): not the
+                            * package's fault, the next sync tries again */
 };
 
 struct build_request {

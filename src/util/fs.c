@@ -6,37 +6,99 @@
 #include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strv.h"
 
-static long fault_at = -1, fault_count;
+/* Fault injection (tests only). The counter lives in a shared page, so that
+ * the processes a sync forks (builds, initramfs generation) count on the same
+ * sequence: the Nth checked operation of the whole run fails, whichever
+ * process does it. */
+static long fault_at = -1;
+static long *fault_count;
 static int fault_errno = EIO;
-static bool fault_kill, fault_init;
+static bool fault_kill;
+static pid_t fault_pgrp;
+static bool fault_init;
+
+static const struct {
+        const char *name;
+        int errno_value;
+} fault_errnos[] = {
+        { "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EROFS", EROFS }, { "EDQUOT", EDQUOT }, { "EACCES", EACCES },
+};
+
+static int parse_fault_errno(const char *s, int *ret) {
+        char *end;
+        long v;
+
+        for (size_t i = 0; i < ELEMENTSOF(fault_errnos); i++)
+                if (streq(s, fault_errnos[i].name)) {
+                        *ret = fault_errnos[i].errno_value;
+                        return 0;
+                }
+        v = strtol(s, &end, 10);
+        if (*s == 0 || *end || v < 1 || v > 4095)
+                return -EINVAL;
+        *ret = (int) v;
+        return 0;
+}
+
+int fs_fault_setup(const char *spec) {
+        char *end;
+        long at;
+        int e = EIO;
+
+        fault_init = true;
+        if (!spec || !*spec)
+                return 0;
+        at = strtol(spec, &end, 10);
+        if (end == spec || at < 0 || (*end && *end != ':'))
+                return -EINVAL;
+        if (*end == ':' && !streq(end + 1, "kill") && parse_fault_errno(end + 1, &e) < 0)
+                return -EINVAL;
+        fault_count = mmap(NULL, sizeof *fault_count, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (fault_count == MAP_FAILED) {
+                fault_count = NULL;
+                return -errno;
+        }
+        *fault_count = 0;
+        fault_at = at;
+        fault_errno = e;
+        fault_kill = *end == ':' && streq(end + 1, "kill");
+        if (fault_kill) {
+                /* a crash takes the forked workers with it: one process group to kill */
+                (void) setpgid(0, 0);
+                fault_pgrp = getpgrp();
+        }
+        return 0;
+}
 
 int fs_fault(const char *op) {
-        if (!fault_init) {
-                const char *e = getenv("DISTKERNEL_FAULT");
-                fault_init = true;
-                if (e) {
-                        char *end;
-                        fault_at = strtol(e, &end, 10);
-                        if (*end == ':' && streq(end + 1, "kill"))
-                                fault_kill = true;
-                        else if (*end == ':')
-                                fault_errno = (int) strtol(end + 1, NULL, 10);
-                }
-        }
-        if (fault_at < 0)
+        long n;
+
+        /* a program that did not call fs_fault_setup() (the unit tests) */
+        if (!fault_init)
+                (void) fs_fault_setup(getenv("DISTKERNEL_FAULT"));
+        if (!fault_count)
                 return 0;
-        if (++fault_count != fault_at)
+        n = __atomic_add_fetch(fault_count, 1, __ATOMIC_SEQ_CST);
+        if (n != fault_at)
                 return 0;
-        if (fault_kill)
+        if (fault_kill) {
+                (void) kill(-fault_pgrp, SIGKILL);
                 raise(SIGKILL);
-        log_debug("injected fault at operation %ld (%s)", fault_count, op);
+        }
+        log_debug("injected fault at operation %ld (%s): %s", n, op, strerror(fault_errno));
+        errno = fault_errno;
         return -fault_errno;
+}
+
+long fs_fault_count(void) {
+        return fault_count ? __atomic_load_n(fault_count, __ATOMIC_SEQ_CST) : -1;
 }
 
 static const char *rel(const char *path) {
@@ -54,7 +116,7 @@ int fs_open(int rootfd, const char *path, int flags, mode_t mode) {
         long fd;
 
         if ((flags & (O_WRONLY | O_RDWR | O_CREAT)) && fs_fault("open") < 0)
-                return -EIO;
+                return -errno;
         if (rootfd == AT_FDCWD) {
                 /* a host path, on purpose: no root to stay in */
                 how.resolve = 0;
@@ -128,11 +190,15 @@ int fs_mkdir_parent(int rootfd, const char *path, mode_t mode) {
 
 int fs_mkdir_p(int rootfd, const char *path, mode_t mode) {
         _cleanup_free_ char *p = strdup(rel(path));
+        struct stat st;
         char *s;
 
         if (!p)
                 return -ENOMEM;
         if (streq(p, "."))
+                return 0;
+        /* most calls find the directory there: no write, nothing that can fail */
+        if (fs_stat(rootfd, p, &st) >= 0 && S_ISDIR(st.st_mode))
                 return 0;
         for (s = p;; s++) {
                 if (*s == '/' || *s == 0) {
@@ -145,10 +211,13 @@ int fs_mkdir_p(int rootfd, const char *path, mode_t mode) {
                         r = open_parent(rootfd, p, &dfd, &base);
                         if (r < 0)
                                 return r;
-                        if (fs_fault("mkdir") < 0)
-                                return -EIO;
-                        if (mkdirat(dfd, base, mode) < 0 && errno != EEXIST)
-                                return -errno;
+                        if (fstatat(dfd, base, &st, 0) < 0 || !S_ISDIR(st.st_mode)) {
+                                r = fs_fault("mkdir");
+                                if (r < 0)
+                                        return r;
+                                if (mkdirat(dfd, base, mode) < 0 && errno != EEXIST)
+                                        return -errno;
+                        }
                         *s = c;
                         if (c == 0)
                                 break;
@@ -190,9 +259,11 @@ int fs_read_all(int rootfd, const char *path, size_t max, char **ret, size_t *re
 
 int fd_write_all(int fd, const void *buf, size_t len) {
         const char *p = buf;
+        int r;
 
-        if (fs_fault("write") < 0)
-                return -EIO;
+        r = fs_fault("write");
+        if (r < 0)
+                return r;
         while (len > 0) {
                 ssize_t n = write(fd, p, len);
                 if (n < 0) {
@@ -232,8 +303,9 @@ int fs_unlink(int rootfd, const char *path) {
         r = open_parent(rootfd, path, &dfd, &base);
         if (r < 0)
                 return r;
-        if (fs_fault("unlink") < 0)
-                return -EIO;
+        r = fs_fault("unlink");
+        if (r < 0)
+                return r;
         return unlinkat(dfd, base, 0) < 0 ? -errno : 0;
 }
 
@@ -259,9 +331,9 @@ static int rm_rf_children(int dfd) {
                         int q = rm_rf_children(sub);
                         if (q < 0)
                                 r = q;
-                        if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0)
+                        if (fs_fault("rmdir") < 0 || unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0)
                                 r = -errno;
-                } else if (unlinkat(dirfd(d), de->d_name, 0) < 0)
+                } else if (fs_fault("unlink") < 0 || unlinkat(dirfd(d), de->d_name, 0) < 0)
                         r = -errno;
         }
         closedir(d);
@@ -281,8 +353,9 @@ int fs_rm_rf(int rootfd, const char *path) {
                 return r;
         if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return errno == ENOENT ? 0 : -errno;
-        if (fs_fault("rm") < 0)
-                return -EIO;
+        r = fs_fault("rm");
+        if (r < 0)
+                return r;
         if (!S_ISDIR(st.st_mode))
                 return unlinkat(pfd, base, 0) < 0 ? -errno : 0;
         fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -336,7 +409,8 @@ int fs_copy_tree(int srcdirfd, int dstdirfd) {
                 }
                 if (S_ISDIR(st.st_mode)) {
                         _cleanup_close_ int s = -EBADF, t = -EBADF;
-                        if (mkdirat(dstdirfd, de->d_name, st.st_mode & 07777) < 0 && errno != EEXIST) {
+                        if (fs_fault("mkdir") < 0 ||
+                            (mkdirat(dstdirfd, de->d_name, st.st_mode & 07777) < 0 && errno != EEXIST)) {
                                 r = -errno;
                                 break;
                         }
@@ -355,12 +429,13 @@ int fs_copy_tree(int srcdirfd, int dstdirfd) {
                                 break;
                         }
                         target[n] = 0;
-                        if (symlinkat(target, dstdirfd, de->d_name) < 0)
+                        if (fs_fault("symlink") < 0 || symlinkat(target, dstdirfd, de->d_name) < 0)
                                 r = -errno;
                 } else if (S_ISREG(st.st_mode)) {
                         _cleanup_close_ int s = -EBADF, t = -EBADF;
                         s = openat(srcdirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-                        t = openat(dstdirfd, de->d_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        t = fs_fault("create") < 0 ? -1 :
+                            openat(dstdirfd, de->d_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                                    st.st_mode & 07777);
                         if (s < 0 || t < 0) {
                                 r = -errno;
@@ -429,11 +504,39 @@ int fs_open_beneath(int dirfd, const char *path, int flags) {
 
 int fs_fsync_dir(int rootfd, const char *dir) {
         _cleanup_close_ int fd = fs_open_dir(rootfd, dir);
+        int r;
+
         if (fd < 0)
                 return fd;
-        if (fs_fault("fsync") < 0)
-                return -EIO;
+        r = fs_fault("fsync");
+        if (r < 0)
+                return r;
         return fsync(fd) < 0 ? -errno : 0;
+}
+
+/* Removes the temps of base in dfd that a killed run left: ".#BASE.<16 hex>"
+ * (the lock keeps two runs from writing one target at a time). */
+static void drop_stale_temps(int dfd, const char *target, const char *base) {
+        int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+        size_t bl = strlen(base);
+        struct dirent *de;
+        DIR *d;
+
+        if (fd < 0)
+                return;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return;
+        }
+        while ((de = readdir(d))) {
+                const char *n = de->d_name;
+                if (strncmp(n, ".#", 2) == 0 && strncmp(n + 2, base, bl) == 0 && n[2 + bl] == '.' &&
+                    strlen(n + 3 + bl) == 16 && strspn(n + 3 + bl, "0123456789abcdef") == 16 &&
+                    unlinkat(dirfd(d), n, 0) == 0)
+                        log_info("'%s': removed '%s', left by an interrupted run", target, n);
+        }
+        closedir(d);
 }
 
 int fs_tmp_open(int rootfd, const char *target, mode_t mode, struct fs_tmp *ret) {
@@ -444,6 +547,7 @@ int fs_tmp_open(int rootfd, const char *target, mode_t mode, struct fs_tmp *ret)
         r = open_parent(rootfd, target, &dfd, &base);
         if (r < 0)
                 return r;
+        drop_stale_temps(dfd, target, base);
         for (int tries = 0; tries < 100; tries++) {
                 uint64_t rnd = 0;
                 _cleanup_free_ char *name = NULL;
@@ -454,8 +558,9 @@ int fs_tmp_open(int rootfd, const char *target, mode_t mode, struct fs_tmp *ret)
                 name = strdup_printf(".#%s.%016llx", base, (unsigned long long) rnd);
                 if (!name)
                         return -ENOMEM;
-                if (fs_fault("create") < 0)
-                        return -EIO;
+                r = fs_fault("create");
+                if (r < 0)
+                        return r;
                 fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
                 if (fd < 0) {
                         if (errno == EEXIST)
@@ -478,17 +583,20 @@ int fs_tmp_open(int rootfd, const char *target, mode_t mode, struct fs_tmp *ret)
 }
 
 int fs_tmp_commit(struct fs_tmp *t) {
+        int r;
+
         if (fs_fault("fsync") < 0 || fsync(t->fd) < 0)
-                return errno ? -errno : -EIO;
+                return -errno;
         if (close(TAKE_FD(t->fd)) < 0)
                 return -errno;
-        if (fs_fault("rename") < 0)
-                return -EIO;
+        r = fs_fault("rename");
+        if (r < 0)
+                return r;
         if (renameat(t->dirfd, t->tmpname, t->dirfd, t->basename) < 0)
                 return -errno;
         t->tmpname = mfree(t->tmpname);
         if (fs_fault("fsync") < 0 || fsync(t->dirfd) < 0)
-                return errno ? -errno : -EIO;
+                return -errno;
         return 0;
 }
 
@@ -575,7 +683,8 @@ int fs_rename(int rootfd, const char *from, const char *to) {
                 r = open_parent(rootfd, to, &fd2, &b2);
         if (r < 0)
                 return r;
-        if (fs_fault("rename") < 0)
-                return -EIO;
+        r = fs_fault("rename");
+        if (r < 0)
+                return r;
         return renameat(fd1, b1, fd2, b2) < 0 ? -errno : 0;
 }

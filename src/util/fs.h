@@ -80,7 +80,8 @@ int fs_fsync_dir(int rootfd, const char *dir);
 
 /* Staged files: a temp file in the target's directory (open for reading and
  * writing, so a writer can read back what it wrote), renamed over the target
- * by fs_tmp_commit() after fsync; fs_tmp_done() removes an uncommitted temp. */
+ * by fs_tmp_commit() after fsync; fs_tmp_done() removes an uncommitted temp.
+ * fs_tmp_open() first removes the target's temps a killed run left behind. */
 struct fs_tmp {
         int fd;
         int dirfd;
@@ -95,6 +96,16 @@ void fs_tmp_done(struct fs_tmp *t);
 /* Atomically replaces target with data. */
 int fs_write_atomic(int rootfd, const char *target, const void *data, size_t len, mode_t mode);
 
-/* Fault injection for tests: when DISTKERNEL_FAULT=N[:errno] is set, the Nth
- * checked operation fails with that errno (default EIO); ":kill" kills the process. */
+/* Fault injection for tests (SQLite's test VFS does the same): every checked
+ * operation (a create, write, fsync, rename, unlink, mkdir, symlink or removal,
+ * here and in the few callers that do their own) first calls fs_fault(). After
+ * fs_fault_setup("N[:WHAT]") the Nth of them, counted over this process and
+ * every process it forks afterwards, fails with WHAT: an errno name (EIO, the
+ * default, ENOSPC, EROFS, EDQUOT, EACCES) or number; WHAT "kill" kills the
+ * process group at that point instead, as a crash would. N 0 only counts.
+ * Returns -EINVAL for a malformed spec, 0 (and does nothing) for NULL or "". */
+int fs_fault_setup(const char *spec);
+/* 0 or, at the injected fault, -errno with errno set. */
 int fs_fault(const char *op);
+/* The number of checked operations so far; -1 without fs_fault_setup(). */
+long fs_fault_count(void);

@@ -124,3 +124,31 @@ assert_eq "broken entry" "$(problem_of "$entry")" "verify --json problem of the 
 sync_ok
 assert_file "$ROOT$initrd"
 verify_ok
+
+step "verify --full: a module changed in place behind its old mtime"
+mod=$(ko "$KVER_A" dktest_core)
+rel=${mod#"$ROOT"}
+cp -a "$mod" "$TEST_TMP/orig.ko"
+printf 'Z' | dd of="$mod" bs=1 seek=300 conv=notrunc status=none
+cmp -s "$mod" "$TEST_TMP/orig.ko" && printf 'Y' | dd of="$mod" bs=1 seek=300 conv=notrunc status=none
+! cmp -s "$mod" "$TEST_TMP/orig.ko" || fail "$mod: could not change a byte"
+touch -r "$TEST_TMP/orig.ko" "$mod"
+dk 0 verify
+assert_contains "$DK_OUT" "all intact" "verify output (size, mtime and inode are the recorded ones: not read)"
+dk 1 verify --full
+assert_contains "$DK_OUT" "$rel: modified (dktest 1.0, kernel $KVER_A)" "verify --full output"
+assert_contains "$DK_OUT" "1 problem(s)" "verify --full output"
+dk 1 --json verify --full
+assert_eq modified "$(json_get "$DK_OUT_FILE" '.problems[] | select(.path == $p) | .problem' --arg p "$rel")" \
+        "verify --full --json problem of the module"
+assert_eq "$(json_get "$DK_OUT_FILE" .files)" "$(json_get "$DK_OUT_FILE" .hashed)" "verify --full --json: every file hashed"
+step "verify --full: the module's bytes back in place, everything intact"
+cat "$TEST_TMP/orig.ko" >"$mod"
+touch -r "$TEST_TMP/orig.ko" "$mod"
+dk 0 --json verify --full
+assert_eq true "$(json_get "$DK_OUT_FILE" .ok)" "verify --full --json .ok"
+assert_eq "$(json_get "$DK_OUT_FILE" .files)" "$(json_get "$DK_OUT_FILE" .hashed)" "verify --full --json: every file hashed"
+dk 0 --json verify
+assert_eq 0 "$(json_get "$DK_OUT_FILE" .hashed)" "verify --json: no file hashed when every stat identity is the recorded one"
+dk 2 verify --fast
+assert_contains "$DK_ERR" "unexpected argument '--fast'" "verify with an unknown option"

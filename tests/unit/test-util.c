@@ -80,6 +80,26 @@ TEST(fs_tmp_failure_leaves_nothing) {
         rmroot(d);
 }
 
+/* A killed run leaves ".#NAME.<16 hex>" beside NAME: the next write of NAME
+ * removes it, and nothing else. */
+TEST(fs_tmp_open_drops_stale_temps) {
+        char *d = mkroot();
+        struct root r;
+        ASSERT_OK(root_open(d, &r));
+        ASSERT_OK(fs_write_atomic(r.fd, "/.#f.0123456789abcdef", "x", 1, 0644));
+        ASSERT_OK(fs_write_atomic(r.fd, "/.#f.0123456789abcdeg", "x", 1, 0644));
+        ASSERT_OK(fs_write_atomic(r.fd, "/.#g.0123456789abcdef", "x", 1, 0644));
+        ASSERT_OK(fs_write_atomic(r.fd, "/.#f.x.0123456789abcdef", "x", 1, 0644));
+        ASSERT_OK(fs_write_atomic(r.fd, "/f", "new", 3, 0644));
+        ASSERT_FALSE(fs_exists(r.fd, "/.#f.0123456789abcdef"));
+        ASSERT_TRUE(fs_exists(r.fd, "/.#f.0123456789abcdeg"));
+        ASSERT_TRUE(fs_exists(r.fd, "/.#g.0123456789abcdef"));
+        ASSERT_TRUE(fs_exists(r.fd, "/.#f.x.0123456789abcdef"));
+        ASSERT_TRUE(fs_exists(r.fd, "/f"));
+        root_done(&r);
+        rmroot(d);
+}
+
 TEST(hash) {
         char hex[HASH_HEX_LEN];
         hash_buf("abc", 3, hex);

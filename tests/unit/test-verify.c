@@ -130,7 +130,7 @@ TEST(verify_intact_then_each_problem) {
         ASSERT_OK(root_open(d, &r));
         ASSERT_OK(state_open(&r, 0, &s));
         ASSERT_OK(make_root(&r, s));
-        ASSERT_OK(verify_run(&r, s, &cfg, &rep));
+        ASSERT_OK(verify_run(&r, s, &cfg, 0, &rep));
         ASSERT_EQ(rep.n_findings, 0);
         ASSERT_EQ(rep.n_files, 5);
         ASSERT_STREQ(rep.default_kver, KV);
@@ -141,7 +141,7 @@ TEST(verify_intact_then_each_problem) {
         ASSERT_OK(fs_unlink(r.fd, "/efi/tok/" KV "/initrd"));
         ASSERT_OK(fs_unlink(r.fd, "/var/lib/distkernel/initramfs/initrd.img-" KV));
         ASSERT_TRUE(symlinkat("/etc/hostname", r.fd, "var/lib/distkernel/initramfs/initrd.img-" KV) == 0);
-        ASSERT_OK(verify_run(&r, s, &cfg, &rep));
+        ASSERT_OK(verify_run(&r, s, &cfg, 0, &rep));
         f = find(&rep, "/usr/lib/modules/" KV "/updates/dkms/foo.ko");
         ASSERT_TRUE(f && f->problem == VERIFY_MODIFIED);
         ASSERT_STREQ(f->owner, "foo");
@@ -180,7 +180,7 @@ TEST(verify_entry_leaving_boot_and_default) {
         ASSERT_OK(put(&r, s, "/efi/loader/entries/tok-" KV ".conf", "linux /tok/../../etc/passwd\n", BOOT_OWNER,
                       "bls"));
         ASSERT_OK(state_meta_set(s, "kernel:" KV ":boot-status", "held: foo/1.0 failed to build"));
-        ASSERT_OK(verify_run(&r, s, &cfg, &rep));
+        ASSERT_OK(verify_run(&r, s, &cfg, 0, &rep));
         f = find(&rep, "/efi/loader/entries/tok-" KV ".conf");
         ASSERT_TRUE(f && f->problem == VERIFY_BROKEN_ENTRY);
         ASSERT_TRUE(f->detail && strstr(f->detail, "leads out of '/efi'"));
@@ -190,7 +190,7 @@ TEST(verify_entry_leaving_boot_and_default) {
         verify_report_done(&rep);
 
         ASSERT_OK(state_meta_set(s, "boot:default", NULL));
-        ASSERT_OK(verify_run(&r, s, &cfg, &rep));
+        ASSERT_OK(verify_run(&r, s, &cfg, 0, &rep));
         f = find(&rep, NULL);
         ASSERT_TRUE(f && f->problem == VERIFY_NO_DEFAULT);
         state_close(s);
