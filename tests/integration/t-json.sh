@@ -74,6 +74,8 @@ assert_contains "$(jget '.errors[0].message')" "9.9.9-nope" "uki error"
 step "verify"
 check verify 0 --json verify
 assert_eq true "$(jget .ok)" "verify .ok"
+check verify 0 --json verify --full
+assert_eq "$(jget .files)" "$(jget .hashed)" "verify --full hashes every file"
 mod=$(ko "$KVER_A" dktest_core)
 [[ -n $mod ]] || fail "dktest_core is not installed for $KVER_A"
 echo garbage >>"$mod"
