@@ -461,7 +461,27 @@ static void free_uki_inputs(char *(*l)[4]) {
 
 /* Stages every file of the entry (the main one, e.g. the BLS entry, last to be
  * published), then publishes and records them. */
-static int install_entry(const struct ctx *c, struct entry *e, const char *key) {
+/* The entry's key and its inputs one by one, in one transaction: a crash in
+ * between would leave an entry that is current without its inputs. */
+static int record_key(const struct ctx *c, const char *kver, const char *key, const struct inputs *inputs) {
+        _cleanup_free_ char *mk = kernel_meta(kver, "boot-key"), *node = boot_node_name(kver);
+        int r;
+
+        if (!mk || !node)
+                return -ENOMEM;
+        r = state_begin(c->st);
+        if (r >= 0)
+                r = state_meta_set(c->st, mk, key);
+        if (r >= 0)
+                r = inputs_record(c->st, node, inputs);
+        if (r < 0) {
+                state_rollback(c->st);
+                return r;
+        }
+        return state_commit(c->st);
+}
+
+static int install_entry(const struct ctx *c, struct entry *e, const char *key, const struct inputs *inputs) {
         _cleanup_(publish_set_done) struct publish_set set = {};
         _cleanup_free_ char *staged_uki = NULL, *text = NULL;
         _cleanup_(free_uki_inputs) char *uki_inputs[4] = {};
@@ -473,10 +493,7 @@ static int install_entry(const struct ctx *c, struct entry *e, const char *key) 
                 for (size_t i = 0; i < e->n_targets && i < 3; i++)
                         targets[i] = e->targets[i];
                 r = boot_kernel_install_add(c->root, c->st, c->env, e->k->kver, e->k->image, e->initrd, targets);
-                if (r < 0)
-                        return r;
-                _cleanup_free_ char *mk = kernel_meta(e->k->kver, "boot-key");
-                return mk ? state_meta_set(c->st, mk, key) : -ENOMEM;
+                return r < 0 ? r : record_key(c, e->k->kver, key, inputs);
         }
         switch (e->layout) {
         case LAYOUT_UKI:
@@ -527,10 +544,7 @@ static int install_entry(const struct ctx *c, struct entry *e, const char *key) 
                                    boot_layout_to_string(e->layout));
         if (staged_uki)
                 (void) fs_unlink(c->root->fd, staged_uki);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *mk = kernel_meta(e->k->kver, "boot-key");
-        return mk ? state_meta_set(c->st, mk, key) : -ENOMEM;
+        return r < 0 ? r : record_key(c, e->k->kver, key, inputs);
 }
 
 /* Removes files recorded for the kernel's entry that are no longer its
@@ -611,13 +625,9 @@ static int run_node(const struct ctx *c, struct boot_node *n, const struct irnod
                 r = entry_explain(c, n, &inputs, old, ir);
         if (r < 0 || c->o->dry_run)
                 return r;
-        r = install_entry(c, &e, n->key);
+        r = install_entry(c, &e, n->key, &inputs);
         if (r >= 0)
                 r = drop_stale(c, &e);
-        if (r >= 0) {
-                _cleanup_free_ char *node = boot_node_name(n->kernel->kver);
-                r = node ? inputs_record(c->st, node, &inputs) : -ENOMEM;
-        }
         if (r < 0) {
                 n->result = BOOT_FAILED;
                 n->message = strdup(*log_last_error() ? log_last_error() : strerror(-r));
@@ -682,7 +692,9 @@ static int promote(const struct ctx *c, struct boot_report *rep) {
                 prev = NULL;
         rep->default_kver = def ? strdup(def) : NULL;
         rep->previous_default = prev ? strdup(prev) : NULL;
-        if (!streq_ptr(def, old)) {
+        /* (rep->changed also says that entries changed, for the hook) */
+        bool default_changed = !streq_ptr(def, old);
+        if (default_changed) {
                 rep->changed = true;
                 if (def)
                         log_info("kernel %s is the default now%s%s", def, old ? ", was " : "", strempty(old));
@@ -699,7 +711,7 @@ static int promote(const struct ctx *c, struct boot_report *rep) {
                 r = meta_update(c->st, "boot:default", def);
         if (r >= 0)
                 r = meta_update(c->st, "boot:previous-default", prev);
-        if (r >= 0 && def && rep->changed)
+        if (r >= 0 && def && default_changed)
                 r = state_meta_set(c->st, GC_PENDING_KEY, "1");
         if (r < 0) {
                 state_rollback(c->st);

@@ -571,6 +571,20 @@ int state_meta_get(struct state *s, const char *key, char **ret) {
 }
 
 int state_meta_set(struct state *s, const char *key, const char *value) {
+        /* a write that changes nothing still costs a commit (an fdatasync
+         * outside a transaction): skip it when the row already says so */
+        {
+                _cleanup_stmt_ sqlite3_stmt *q = NULL;
+                int r = prepare(s, "SELECT value FROM meta WHERE key = ?1", &q);
+                if (r < 0)
+                        return r;
+                sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+                r = sqlite3_step(q);
+                if (r == SQLITE_DONE && !value)
+                        return 0;
+                if (r == SQLITE_ROW && value && streq_ptr((const char *) sqlite3_column_text(q, 0), value))
+                        return 0;
+        }
         if (!value)
                 return RUN(s, "DELETE FROM meta WHERE key = ?1", key);
         return RUN(s, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", key, value);

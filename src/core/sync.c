@@ -100,6 +100,14 @@ static int build_finish(void *userdata, int status) {
 
         if (!work || !log || !dk)
                 return -ENOMEM;
+        if (status != EXEC_BLOCKED) {
+                /* the inputs of this attempt, which the next plan compares
+                 * with: before the install records the pair, so that a crash
+                 * in between cannot leave an installed pair without them */
+                _cleanup_free_ char *node = pair_node_name(x);
+                if (node)
+                        (void) inputs_record(run->st, node, &x->inputs);
+        }
         if (status == BUILD_OK) {
                 r = state_meta_set(run->st, dk, "1");
                 if (r >= 0)
@@ -128,12 +136,6 @@ static int build_finish(void *userdata, int status) {
         if (x->result != PAIR_INSTALLED && remember)
                 (void) state_pair_set(run->st, x->pkg->name, x->pkg->version, x->kernel->kver, x->result,
                                       x->key, x->result_message);
-        if (status != EXEC_BLOCKED) {
-                /* the inputs of this attempt, which the next plan compares with */
-                _cleanup_free_ char *node = pair_node_name(x);
-                if (node)
-                        (void) inputs_record(run->st, node, &x->inputs);
-        }
         if (run->o->progress)
                 run->o->progress(run->o->userdata, x, true);
         if (x->result == PAIR_FAILED) {
@@ -420,6 +422,11 @@ int sync_forget_kernel(const struct root *root, struct state *st, const char *kv
                         for (size_t i = 0; r >= 0 && i < n; i++)
                                 r = state_pair_delete(st, l[i].name, l[i].version, kver);
                         state_pair_list_free(l, n);
+                        /* and the recorded inputs of its initramfs and entry */
+                        for (size_t i = 0; r >= 0 && i < 2; i++) {
+                                _cleanup_free_ char *node = strdup_printf("%s:%s", i ? "boot" : "initramfs", kver);
+                                r = node ? inputs_record(st, node, NULL) : -ENOMEM;
+                        }
                         r = r < 0 ? (state_rollback(st), r) : state_commit(st);
                 }
                 return r;
