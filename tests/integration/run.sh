@@ -42,6 +42,8 @@ for t in "${tests[@]}"; do
         case $rc in
         0)
                 echo "ok $name (${took}s)"
+                # a sweep's tally is worth seeing in the log
+                grep -h 'points injected' "$out" | sed 's/^/    /' || true
                 passed=$((passed + 1))
                 ;;
         77)
