@@ -22,19 +22,12 @@
 #include <openssl/pem.h>
 #include "sign/authenticode.h"
 #include "util/log.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SNAKEOIL_KEY "/usr/share/ovmf/PkKek-1-snakeoil.key"
 #define SNAKEOIL_CERT "/usr/share/ovmf/PkKek-1-snakeoil.pem"
-
-#define check(e)                                                                  \
-        do {                                                                      \
-                if (!(e)) {                                                       \
-                        fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #e); \
-                        abort();                                                  \
-                }                                                                 \
-        } while (0)
 
 static struct sign_key key;
 

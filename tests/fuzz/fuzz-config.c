@@ -21,16 +21,9 @@
 #include "core/config.h"
 #include "util/log.h"
 #include "util/strv.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define check(e)                                                                          \
-        do {                                                                              \
-                if (!(e)) {                                                               \
-                        fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #e);    \
-                        abort();                                                          \
-                }                                                                         \
-        } while (0)
 
 #define PATH "/etc/distkernel/distkernel.conf"
 

@@ -25,16 +25,9 @@
 #include <string.h>
 #include <sys/mount.h>
 #include "init/cmdline.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define check(e)                                                                          \
-        do {                                                                              \
-                if (!(e)) {                                                               \
-                        fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #e);    \
-                        abort();                                                          \
-                }                                                                         \
-        } while (0)
 
 #define TERMINATED(f) check(memchr((f), 0, sizeof(f)))
 

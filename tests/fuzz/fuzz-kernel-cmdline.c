@@ -22,16 +22,9 @@
 #include <string.h>
 #include "boot/env.h"
 #include "util/log.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define check(e)                                                                          \
-        do {                                                                              \
-                if (!(e)) {                                                               \
-                        fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #e);    \
-                        abort();                                                          \
-                }                                                                         \
-        } while (0)
 
 static bool blank(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 

@@ -30,16 +30,9 @@
 #include <zlib.h>
 #include <zstd.h>
 #include "initramfs/compress.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define check(e)                                                                          \
-        do {                                                                              \
-                if (!(e)) {                                                               \
-                        fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #e);    \
-                        abort();                                                          \
-                }                                                                         \
-        } while (0)
 
 #define OUT_MAX (8u << 20)
 

@@ -15,16 +15,9 @@
 #include <sys/mman.h>
 #include "uki/pe-builder.h"
 #include "util/log.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define check(e)                                                                  \
-        do {                                                                      \
-                if (!(e)) {                                                       \
-                        fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #e); \
-                        abort();                                                  \
-                }                                                                 \
-        } while (0)
 
 /* Section data as uki_read_section() reads it, and the file's checksum. */
 static void read_sections(int fd, const struct pe_image *pe) {
