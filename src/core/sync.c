@@ -105,11 +105,13 @@ static int build_finish(void *userdata, int status) {
                  * with: before the install records the pair, so that a crash
                  * in between cannot leave an installed pair without them */
                 _cleanup_free_ char *node = pair_node_name(x);
-                if (node)
-                        (void) inputs_record(run->st, node, &x->inputs);
+                r = node ? inputs_record(run->st, node, &x->inputs) : -ENOMEM;
         }
         if (status == BUILD_OK) {
-                r = state_meta_set(run->st, dk, "1");
+                /* (a failure to record the inputs fails the install: an
+                 * installed pair without them would never get them) */
+                if (r >= 0)
+                        r = state_meta_set(run->st, dk, "1");
                 if (r >= 0)
                         r = modpkg_install(run->root, run->st, x->kernel, x->conf, work, x->key);
                 if (r >= 0) {
@@ -133,6 +135,8 @@ static int build_finish(void *userdata, int status) {
                         set_result(x, PAIR_FAILED, strdup_printf("%s (log: %s)", why ? why : "build failed", log));
                 remember = status != BUILD_ERROR;
         }
+        if (r < 0) /* our own I/O failed (the inputs, the install): retried */
+                remember = false;
         if (x->result != PAIR_INSTALLED && remember)
                 (void) state_pair_set(run->st, x->pkg->name, x->pkg->version, x->kernel->kver, x->result,
                                       x->key, x->result_message);
