@@ -26,7 +26,7 @@ static size_t kernel_cells(const struct plan *p, const struct kernel *k, struct 
                         continue;
                 out[n++] = (struct cell) { x->pkg->name, x->pkg->version, pair_status(x),
                                            x->result_message ? x->result_message :
-                                           x->action == ACTION_NONE ? NULL : x->why };
+                                           x->action == ACTION_NONE ? x->prev_message : x->why };
         }
         for (size_t i = 0; i < p->n_rows; i++) {
                 const struct state_pair *row = &p->rows[i];

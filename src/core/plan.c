@@ -366,6 +366,8 @@ static int decide(struct plan *p, struct pair *x, enum plan_flags flags) {
                 r = reasons_add(&x->reasons, "rebuild", "rebuild requested");
         else if (!same)
                 r = explain_changed(p, x);
+        else if (row->state == PAIR_SKIPPED && (flags & PLAN_FORCE))
+                r = reasons_add(&x->reasons, "force", "it was skipped for the kernel's own module; --force installs it");
         else if (row->state == PAIR_FAILED) {
                 x->action = ACTION_FAILED;
                 x->why = strdup(strempty(row->message));

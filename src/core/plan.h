@@ -73,6 +73,7 @@ struct plan {
 
 enum plan_flags {
         PLAN_REBUILD = 1u << 0,    /* rebuild everything, retry failed pairs */
+        PLAN_FORCE = 1u << 1,      /* rebuild pairs skipped for the kernel's own newer module */
 };
 
 struct plan *plan_free(struct plan *p);

@@ -549,8 +549,8 @@ int sync_run(const struct root *root, struct state *st, const struct sync_option
         if (r < 0)
                 return r;
         run.module_sign_key = msk;
-        r = plan_compute_signed(root, st, o->kernel, o->rebuild ? PLAN_REBUILD : 0, *msk_id ? msk_id : NULL,
-                                o->build_user, &p);
+        r = plan_compute_signed(root, st, o->kernel, (o->rebuild ? PLAN_REBUILD : 0) | (o->force ? PLAN_FORCE : 0),
+                                *msk_id ? msk_id : NULL, o->build_user, &p);
         if (r < 0)
                 return r;
         run.plan = p;

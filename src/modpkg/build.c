@@ -17,6 +17,7 @@ struct ctx {
         char *build_rel;
         char *home_rel;     /* WORK/home: HOME and TMPDIR of the build user */
         char **env;
+        bool *kept;         /* per module: the kernel's own is kept, not installed */
 };
 
 static void logf_(struct ctx *c, const char *fmt, ...) _printf_(2, 3);
@@ -61,6 +62,10 @@ char *modpkg_build_reason(const struct root *root, const char *work_dir) {
         if (!p || fs_read_all(root->fd, p, 4096, &s, NULL) < 0)
                 return NULL;
         return s;
+}
+
+char *modpkg_kept_path(const char *work_dir, const struct dkms_module *m) {
+        return strdup_printf("%s/stage/%s.kept", work_dir, m->dest_name);
 }
 
 char *modpkg_installed_name(const struct dkms_module *m, enum module_compress comp) {
@@ -354,10 +359,13 @@ static struct kmod_module *kernel_module(struct kmod_ctx *kctx, const char *name
         return found;
 }
 
-/* DKMS's version sanity check: returns 1 (and a reason) when the kernel already
- * ships this module in an equal or newer version. */
-static int version_sane(struct ctx *c, struct kmod_ctx *kctx, struct kmod_ctx *bctx,
-                        const struct dkms_module *m, const char *built) {
+/* DKMS's version sanity check, module by module: 1 (and why, in *ret_why) when
+ * the kernel already ships this module in a newer version, or in the same
+ * version from the same source (srcversion). Unlike DKMS 3.0, two modules
+ * without a version, or of one version from different sources, are not taken
+ * for equal: the package's own is installed. */
+static int version_sane(struct kmod_ctx *kctx, struct kmod_ctx *bctx, const struct dkms_module *m,
+                        const char *built, char **ret_why) {
         struct kmod_module *km = kernel_module(kctx, m->dest_name), *bm = NULL;
         _cleanup_free_ char *kv = NULL, *bv = NULL, *ks = NULL, *bs = NULL;
         int skip = 0;
@@ -375,24 +383,33 @@ static int version_sane(struct ctx *c, struct kmod_ctx *kctx, struct kmod_ctx *b
                 int cmp = kver_compare(kv, bv);
                 skip = cmp > 0 || (cmp == 0 && (!ks || !bs || streq(ks, bs)));
         }
-        if (skip)
-                set_reason(c, "module '%s' version %s is not newer than the kernel's own '%s' (version %s); "
-                           "use --force to install it anyway", m->dest_name, bv, kmod_module_get_path(km), kv);
+        if (skip) {
+                *ret_why = strdup_printf("module '%s' version %s is not newer than the kernel's own '%s' "
+                                         "(version %s)", m->dest_name, bv, kmod_module_get_path(km), kv);
+                if (!*ret_why)
+                        skip = -ENOMEM;
+        }
         kmod_module_unref(km);
         kmod_module_unref(bm);
         return skip;
 }
 
+/* Marks the modules whose kernel's own version is kept (their staged copy goes,
+ * a WORK/stage/NAME.kept marker says why); 1 when that is every module. */
 static int check_versions(struct ctx *c, const char *stage_host) {
         const struct build_request *req = c->req;
-        _cleanup_free_ char *moddir = NULL;
+        _cleanup_free_ char *moddir = NULL, *last = NULL;
         struct kmod_ctx *kctx, *bctx;
+        size_t n_kept = 0;
         int r = 0;
 
-        if (req->force)
+        if (req->force || req->conf->n_modules == 0)
                 return 0;
         moddir = root_host_path(req->root, "/usr/lib/modules");
         if (!moddir || !(moddir = path_join(TAKE_PTR(moddir), req->kernel->kver)))
+                return -ENOMEM;
+        c->kept = calloc(req->conf->n_modules, sizeof *c->kept);
+        if (!c->kept)
                 return -ENOMEM;
         kctx = kmod_new(moddir, (const char *const[]) { NULL });
         bctx = kmod_new(moddir, (const char *const[]) { NULL });
@@ -403,18 +420,46 @@ static int check_versions(struct ctx *c, const char *stage_host) {
         }
         kmod_set_log_priority(kctx, 0);
         kmod_set_log_priority(bctx, 0);
-        for (size_t i = 0; r == 0 && i < req->conf->n_modules; i++) {
+        for (size_t i = 0; r >= 0 && i < req->conf->n_modules; i++) {
                 const struct dkms_module *m = &req->conf->modules[i];
                 _cleanup_free_ char *b = strdup_printf("%s/%s.ko", stage_host, m->dest_name);
+                _cleanup_free_ char *why = NULL, *marker = NULL;
                 if (!b) {
                         r = -ENOMEM;
                         break;
                 }
-                r = version_sane(c, kctx, bctx, m, b);
+                r = version_sane(kctx, bctx, m, b, &why);
+                if (r <= 0)
+                        continue;
+                marker = modpkg_kept_path(req->work_dir, m);
+                if (!marker) {
+                        r = -ENOMEM;
+                        break;
+                }
+                logf_(c, "distkernel: %s, keeping the kernel's ('distkernel sync --force' installs it)\n", why);
+                r = fs_write_atomic(req->root->fd, marker, why, strlen(why), 0644);
+                if (r < 0) {
+                        set_reason(c, "'%s': cannot write: %s", marker, strerror(-r));
+                        break;
+                }
+                (void) unlink(b);
+                c->kept[i] = true;
+                n_kept++;
+                free(last);
+                last = TAKE_PTR(why);
         }
         kmod_unref(kctx);
         kmod_unref(bctx);
-        return r;
+        if (r < 0)
+                return r;
+        if (n_kept < req->conf->n_modules)
+                return 0;
+        if (n_kept == 1)
+                set_reason(c, "%s; 'distkernel sync --force' installs it anyway", last);
+        else
+                set_reason(c, "no module is newer than the kernel's own (%s, ...); 'distkernel sync --force' "
+                           "installs them anyway", last);
+        return 1;
 }
 
 static const char *sign_hash(const struct build_request *req) {
@@ -468,6 +513,8 @@ static int stage(struct ctx *c, const char *host) {
                       c->req->sign_key->cert_path, sign_hash(c->req));
         }
         for (size_t i = 0; i < c->req->conf->n_modules; i++) {
+                if (c->kept && c->kept[i])
+                        continue;
                 r = stage_one(c, &c->req->conf->modules[i], host);
                 if (r < 0)
                         return r;
@@ -533,6 +580,7 @@ static void ctx_done(struct ctx *c) {
         free(c->build_rel);
         free(c->build_host);
         free(c->home_rel);
+        free(c->kept);
         strv_free(c->env);
 }
 

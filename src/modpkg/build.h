@@ -54,3 +54,7 @@ char *modpkg_build_reason(const struct root *root, const char *work_dir);
 /* Root-relative path of a staged module, and its final name. */
 char *modpkg_staged_path(const char *work_dir, const struct dkms_module *m, enum module_compress c);
 char *modpkg_installed_name(const struct dkms_module *m, enum module_compress c);
+/* Root-relative path of the marker of a module whose kernel's own newer (or
+ * identical) version is kept: the module is built but not installed. It holds
+ * the reason. */
+char *modpkg_kept_path(const char *work_dir, const struct dkms_module *m);

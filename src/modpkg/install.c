@@ -84,8 +84,12 @@ static int stage_all(const struct root *root, const struct kernel *k, const stru
                 _cleanup_free_ char *src = modpkg_staged_path(work_dir, &conf->modules[i], k->compress);
                 _cleanup_free_ char *name = modpkg_installed_name(&conf->modules[i], k->compress);
                 _cleanup_free_ char *dst = name ? path_join(dir, name) : NULL;
-                if (!src || !dst)
+                _cleanup_free_ char *kept = modpkg_kept_path(work_dir, &conf->modules[i]);
+                struct stat st;
+                if (!src || !dst || !kept)
                         r = -ENOMEM;
+                else if (fs_lstat(root->fd, kept, &st) >= 0)
+                        continue; /* the kernel's own is newer: not installed */
                 else
                         r = copy_in(root, src, dst, &s[i]);
                 if (r < 0) {
@@ -100,7 +104,10 @@ static int stage_all(const struct root *root, const struct kernel *k, const stru
 static int publish(const struct root *root, struct staged *s, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 struct stat st;
-                int r = fs_tmp_commit(&s[i].tmp);
+                int r;
+                if (!s[i].file.path) /* kept the kernel's */
+                        continue;
+                r = fs_tmp_commit(&s[i].tmp);
                 if (r < 0)
                         return log_error_errno(r, "'%s': cannot install: %s", s[i].file.path, strerror(-r));
                 if (fs_lstat(root->fd, s[i].file.path, &st) >= 0) {
@@ -114,7 +121,7 @@ static int publish(const struct root *root, struct staged *s, size_t n) {
 
 static bool staged_has(const struct staged *s, size_t n, const char *path) {
         for (size_t i = 0; i < n; i++)
-                if (streq(s[i].file.path, path))
+                if (streq_ptr(s[i].file.path, path))
                         return true;
         return false;
 }
@@ -163,6 +170,8 @@ static int record(struct state *st, const struct kernel *k, const struct dkms_co
                 state_file_list_free(old, n_old);
         }
         for (size_t i = 0; r >= 0 && i < conf->n_modules; i++) {
+                if (!s[i].file.path)
+                        continue;
                 s[i].file.kver = k->kver;
                 s[i].file.name = conf->name;
                 s[i].file.version = conf->version;
