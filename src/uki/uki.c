@@ -10,6 +10,7 @@
 #define STUB_MAX (16u << 20)
 #define SBAT_MAX (64u << 10)
 #define COPY_BUFFER_SIZE (1u << 20)
+#define WRITEBACK_STEP (4u << 20)
 
 static const char sbat_header[] = "sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md";
 static const char sbat_uki[] = "uki,1,UKI,uki,1,https://uapi-group.org/specifications/specs/unified_kernel_image/";
@@ -301,6 +302,7 @@ struct out {
         int fd;
         const char *name;
         uint64_t off;
+        uint64_t flushed; /* writeback started up to here */
         struct pe_csum csum;
         uint8_t *buf;
 };
@@ -311,6 +313,11 @@ static int out_write(struct out *o, const void *data, size_t len) {
                 return log_error_errno(r, "'%s': cannot write: %s", o->name, strerror(-r));
         pe_csum_add(&o->csum, data, len);
         o->off += len;
+        /* the disk writes what we have while we produce the rest */
+        if (o->off - o->flushed >= WRITEBACK_STEP) {
+                fd_start_writeback(o->fd, o->flushed, o->off - o->flushed);
+                o->flushed = o->off;
+        }
         return 0;
 }
 

@@ -277,6 +277,11 @@ int fd_write_all(int fd, const void *buf, size_t len) {
         return 0;
 }
 
+void fd_start_writeback(int fd, uint64_t off, uint64_t len) {
+        /* not every file system has it (EINVAL, ENOSYS); fsync still decides */
+        (void) sync_file_range(fd, (off_t) off, (off_t) len, SYNC_FILE_RANGE_WRITE);
+}
+
 int fs_readlink(int rootfd, const char *path, char **ret) {
         _cleanup_close_ int dfd = -EBADF;
         _cleanup_free_ char *base = NULL;

@@ -56,6 +56,10 @@ int fs_read_all(int rootfd, const char *path, size_t max, char **ret, size_t *re
 int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len);
 /* Writes all of buf or fails. */
 int fd_write_all(int fd, const void *buf, size_t len);
+/* Asks the kernel to start writing len bytes at off (0: to the end) of fd to
+ * disk without waiting, so that a later fsync finds less to wait for and the
+ * disk works while we compute. Only a hint: nothing is reported. */
+void fd_start_writeback(int fd, uint64_t off, uint64_t len);
 /* Reads the target of a symlink inside the root (not resolved). */
 int fs_readlink(int rootfd, const char *path, char **ret);
 /* Renames within the root. */
