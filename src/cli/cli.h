@@ -68,6 +68,9 @@ struct boot_report;
 struct boot_env;
 struct json;
 void boot_report_text(struct cli *c, const struct boot_report *rep);
+struct reasons;
+/* "reasons": [{"input", "text"}]: why a node ran (empty array when none). */
+void cli_reasons_json(struct json *j, const struct reasons *r);
 void boot_report_json(struct json *j, const struct boot_report *rep, const struct boot_env *env);
 /* Runs bootloader-hook after a change; returns 0 or an exit status. */
 int boot_run_hook(struct cli *c, const struct config *cfg, const struct boot_env *env, const struct boot_report *rep);

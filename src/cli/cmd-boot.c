@@ -25,6 +25,19 @@ void boot_report_text(struct cli *c, const struct boot_report *rep) {
                        strempty(rep->previous_default));
 }
 
+/* "reasons": [{"input": "cmdline", "text": "..."}]: why a node runs. */
+void cli_reasons_json(struct json *j, const struct reasons *r) {
+        json_key(j, "reasons");
+        json_array_begin(j);
+        for (size_t i = 0; r && i < r->n; i++) {
+                json_object_begin(j);
+                json_kv_string(j, "input", r->v[i].input);
+                json_kv_string(j, "text", r->v[i].text);
+                json_object_end(j);
+        }
+        json_array_end(j);
+}
+
 void boot_report_json(struct json *j, const struct boot_report *rep, const struct boot_env *env) {
         json_key(j, "boot");
         json_object_begin(j);
@@ -45,6 +58,7 @@ void boot_report_json(struct json *j, const struct boot_report *rep, const struc
                 json_kv_string(j, "entry", n->entry);
                 json_kv_string(j, "message", n->message);
                 json_kv_bool(j, "forced", n->forced);
+                cli_reasons_json(j, &n->reasons);
                 json_object_end(j);
         }
         json_array_end(j);

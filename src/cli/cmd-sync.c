@@ -13,19 +13,6 @@
 #include "util/log.h"
 #include "util/strv.h"
 
-/* "reasons": [{"input": "cmdline", "text": "..."}]: why a node runs. */
-static void reasons_json(struct json *j, const struct reasons *r) {
-        json_key(j, "reasons");
-        json_array_begin(j);
-        for (size_t i = 0; i < r->n; i++) {
-                json_object_begin(j);
-                json_kv_string(j, "input", r->v[i].input);
-                json_kv_string(j, "text", r->v[i].text);
-                json_object_end(j);
-        }
-        json_array_end(j);
-}
-
 /* A dry run's boot entries that would be installed. */
 static void entries_json(struct json *j, const struct boot_report *rep) {
         json_key(j, "entries");
@@ -37,7 +24,7 @@ static void entries_json(struct json *j, const struct boot_report *rep) {
                 json_object_begin(j);
                 json_kv_string(j, "kver", n->kernel->kver);
                 json_kv_string(j, "entry", n->entry);
-                reasons_json(j, &n->reasons);
+                cli_reasons_json(j, &n->reasons);
                 json_object_end(j);
         }
         json_array_end(j);
@@ -63,7 +50,7 @@ static void report_json(const struct plan *p, const struct sync_result *res, int
                 json_kv_string(&j, "state", pair_status(x));
                 json_kv_string(&j, "message", x->result_message);
                 json_kv_string(&j, "log", log);
-                reasons_json(&j, &x->reasons);
+                cli_reasons_json(&j, &x->reasons);
                 json_object_end(&j);
         }
         json_array_end(&j);
@@ -79,7 +66,7 @@ static void report_json(const struct plan *p, const struct sync_result *res, int
                 json_kv_string(&j, "path", n->output);
                 json_kv_string(&j, "state", names[n->result]);
                 json_kv_string(&j, "message", n->message);
-                reasons_json(&j, &n->reasons);
+                cli_reasons_json(&j, &n->reasons);
                 json_object_end(&j);
         }
         json_array_end(&j);

@@ -97,7 +97,10 @@ assert_contains "$DRY" "install uki $KVER_A: the kernel command line (/etc/kerne
 assert_eq cmdline "$(entry_inputs "$KVER_A")" "reasons of the UKI of $KVER_A"
 assert_not_contains "$DRY" "build" "sync --dry-run output after a command line change"
 assert_not_contains "$DRY" "initramfs" "sync --dry-run output after a command line change"
-sync_ok
+dk 0 --json sync
+# the real run says why too, in its boot document
+assert_eq cmdline "$(json_get "$DK_OUT_FILE" '[.boot.kernels[] | select(.kver == $k) | .reasons[].input] | join(" ")' \
+        --arg k "$KVER_A")" "reasons of the installed UKI of $KVER_A in sync --json"
 
 KEYS=/etc/distkernel/keys
 mkdir -p "$ROOT$KEYS"
