@@ -209,10 +209,10 @@ static int configure(struct kb *b) {
         if (dropped) {
                 _cleanup_free_ char *all = strv_join(dropped, "; ");
                 if (req->strict)
-                        return log_error_errno(-EINVAL, "kernel build: the final config differs from the fragments "
-                                               "(a dependency is missing): %s", strempty(all));
-                log_warning("kernel build: the final config differs from the fragments (a dependency is missing): "
-                            "%s", strempty(all));
+                        return log_error_errno(-EINVAL, "'%s': kernel build: the final config differs from the "
+                                               "fragments (a dependency is missing): %s", req->src, strempty(all));
+                log_warning("'%s': kernel build: the final config differs from the fragments (a dependency is "
+                            "missing): %s", req->src, strempty(all));
         }
         return 0;
 }
