@@ -107,10 +107,10 @@ static char *held_reason(const struct config *cfg, const struct plan *p, const s
                 if (x->kernel != k || !x->pkg->latest || strv_contains(cfg->optional_packages, x->pkg->name))
                         continue;
                 if (x->action == ACTION_NO_HEADERS)
-                        return strdup_printf("%s/%s was not built: %s", x->pkg->name, x->pkg->version,
+                        return strdup_printf("'%s/%s' was not built: %s", x->pkg->name, x->pkg->version,
                                              strempty(x->why));
                 if (x->result == PAIR_FAILED)
-                        return strdup_printf("%s/%s failed to build (see 'distkernel module log %s %s')",
+                        return strdup_printf("'%s/%s' failed to build (see 'distkernel module log %s %s')",
                                              x->pkg->name, x->pkg->version, x->pkg->name, k->kver);
         }
         if (ir && ir->result == IR_FAILED)
@@ -433,7 +433,7 @@ static int make_room(const struct ctx *c, const struct entry *e) {
                         r = reason ? boot_remove_entry(c->root, c->st, *kv, reason, &freed) : -ENOMEM;
                         if (r < 0)
                                 return r;
-                        log_warning("removed the boot entry of kernel %s (%llu MiB) %s", *kv,
+                        log_warning("kernel '%s': removed its boot entry (%llu MiB) %s", *kv,
                                     (unsigned long long) (freed >> 20), reason);
                         return 1;
                 }
@@ -443,12 +443,12 @@ static int make_room(const struct ctx *c, const struct entry *e) {
                         return r;
         }
         if (!hint) {
-                log_error("kernel %s: no entry of an older kernel can go to make room (the others are the "
-                          "default, the fallback, running or pinned)", e->k->kver);
+                log_error("kernel '%s': no entry of an older kernel can go to make room (the others are the "
+                          "default, the fallback, running or pinned); see 'distkernel kernel list'", e->k->kver);
                 return 0;
         }
         joined = strv_join(hint, ", ");
-        log_error("kernel %s: removing the entries of older kernels would free %llu MiB: %s; run "
+        log_error("kernel '%s': removing the entries of older kernels would free %llu MiB: %s; run "
                   "'distkernel gc' (keep = %u) or set 'esp-auto-gc = yes' in '%s'", e->k->kver,
                   (unsigned long long) (total >> 20), strempty(joined), config_keep(c->cfg), CONFIG_PATH);
         return 0;
@@ -599,7 +599,7 @@ static int run_node(const struct ctx *c, struct boot_node *n, const struct irnod
                 return set_status(c->st, n->kernel->kver, "held: %s", held);
         }
         if (held) {
-                log_warning("kernel %s: installing it although %s (--force)", n->kernel->kver, held);
+                log_warning("kernel '%s': installing it although %s (--force)", n->kernel->kver, held);
                 n->forced = true;
         }
         entry_key(c, &e, n->key);

@@ -214,7 +214,7 @@ static int load_cmdline(const struct root *root, const struct config *cfg, struc
                 from_proc = true;
         }
         if (r == -ENOENT) {
-                log_warning("no kernel command line: neither '/etc/kernel/cmdline' nor 'cmdline =' in '%s'",
+                log_warning("'/etc/kernel/cmdline': missing, and no 'cmdline =' in '%s': using an empty command line",
                             CONFIG_PATH);
                 return (e->cmdline = strdup("")) ? 0 : -ENOMEM;
         }
@@ -266,8 +266,8 @@ static int resolve_layout(const struct root *root, const struct config *cfg, str
         }
         e->layout = l;
         if ((l == LAYOUT_UKI || l == LAYOUT_BLS) && !e->boot)
-                return log_error_errno(-ENOENT, "layout %s: no EFI System Partition found at /efi, /boot or "
-                                       "/boot/efi; set 'esp = PATH' in '%s'", boot_layout_to_string(l), CONFIG_PATH);
+                return log_error_errno(-ENOENT, "'%s': layout %s needs an EFI System Partition, none is at /efi, "
+                                       "/boot or /boot/efi; set 'esp = PATH'", CONFIG_PATH, boot_layout_to_string(l));
         return 0;
 }
 

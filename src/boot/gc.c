@@ -42,7 +42,7 @@ static int remove_owned(const struct root *root, struct state *st, const char *k
                         *freed += (uint64_t) f[i].size;
                         log_info("removed '%s'", f[i].path);
                 } else
-                        log_warning("'%s' changed since distkernel installed it, leaving it in place", f[i].path);
+                        log_warning("'%s': changed since distkernel installed it, leaving it in place", f[i].path);
                 r = state_file_delete(st, f[i].path);
                 /* a BLS entry's per-kernel directory goes when it is empty */
                 if (r >= 0 && streq(owner, BOOT_OWNER)) {
@@ -144,7 +144,7 @@ static int remove_built(const struct root *root, const char *kver) {
         if (r >= 0)
                 r = fs_rm_rf(root->fd, kbuild);
         if (r < 0)
-                return log_error_errno(r, "kernel %s: cannot remove what distkernel built: %s", kver, strerror(-r));
+                return log_error_errno(r, "kernel '%s': cannot remove what distkernel built: %s", kver, strerror(-r));
         log_info("kernel %s: removed its modules, headers and build dir (distkernel built it)", kver);
         return 0;
 }

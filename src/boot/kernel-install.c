@@ -41,7 +41,7 @@ static int record(const struct root *root, struct state *st, const char *kver, c
                 if (r < 0)
                         break;
                 if (fs_stat(root->fd, *p, &s) < 0) {
-                        r = log_error_errno(-ENOENT, "kernel-install did not create '%s'", *p);
+                        r = log_error_errno(-ENOENT, "'%s': kernel-install did not create it", *p);
                         break;
                 }
                 f.size = s.st_size;
@@ -127,8 +127,9 @@ int boot_kernel_install_add(const struct root *root, struct state *st, const str
         s.fd_err = -2;
         r = spawn_run(&s);
         if (r < 0)
-                return log_error_errno(r, "cannot run kernel-install: %s", strerror(-r));
+                return log_error_errno(r, "'%s': cannot run: %s", argv[0], strerror(-r));
         if (r != 0)
-                return log_error_errno(-EPROTO, "kernel-install add %s exited with %d (log: %s)", kver, r, log);
+                return log_error_errno(-EPROTO, "kernel '%s': 'kernel-install add' exited with status %d; see '%s'", kver, r,
+                                       log);
         return record(root, st, kver, targets);
 }

@@ -12,10 +12,10 @@ void boot_report_text(struct cli *c, const struct boot_report *rep) {
         for (size_t i = 0; i < rep->n_nodes; i++) {
                 const struct boot_node *n = &rep->nodes[i];
                 if (n->result == BOOT_HELD)
-                        fprintf(stderr, "distkernel: kernel %s is held back: %s; it does not become the default "
+                        fprintf(stderr, "distkernel: kernel '%s' is held back: %s; it does not become the default "
                                 "('distkernel sync --force' installs it anyway)\n", n->kernel->kver, n->message);
                 else if (n->result == BOOT_FAILED)
-                        fprintf(stderr, "distkernel: kernel %s: installing its boot entry failed: %s\n",
+                        fprintf(stderr, "distkernel: kernel '%s': installing its boot entry failed: %s\n",
                                 n->kernel->kver, strempty(n->message));
                 else if (n->result == BOOT_INSTALLED && c->verbosity >= 0)
                         printf("installed %s%s\n", n->entry, n->forced ? " (forced although held back)" : "");
@@ -96,10 +96,12 @@ int boot_run_hook(struct cli *c, const struct config *cfg, const struct boot_env
         s.fd_err = STDERR_FILENO;
         fflush(stdout);
         r = spawn_run(&s);
-        if (r != 0)
-                return cli_error(EXIT_FAIL, "bootloader-hook '%s' %s %d; the entries are installed, the boot loader's "
-                                 "menu may be stale", cfg->bootloader_hook, r < 0 ? "could not run:" : "exited with",
-                                 r < 0 ? -r : r);
+        if (r < 0)
+                return cli_error(EXIT_FAIL, "bootloader-hook '%s': cannot run: %s; the entries are installed, the "
+                                 "boot loader's menu may be stale", cfg->bootloader_hook, strerror(-r));
+        if (r > 0)
+                return cli_error(EXIT_FAIL, "bootloader-hook '%s': exited with status %d; the entries are installed, "
+                                 "the boot loader's menu may be stale", cfg->bootloader_hook, r);
         return 0;
 }
 

@@ -335,7 +335,7 @@ static int render_svg(const char *dot_text, size_t len, const char *target) {
         if (r < 0)
                 return cli_error(EXIT_FAIL, "graph --svg: '%s': cannot create: %s", target, strerror(-r));
         if (pipe2(fds, O_CLOEXEC) < 0)
-                return cli_error(EXIT_FAIL, "graph --svg: cannot create a pipe: %m");
+                return cli_error(EXIT_FAIL, "graph --svg: '%s': cannot create a pipe: %m", target);
         in = fds[0];
         out = fds[1];
         s.argv = (const char *const[]) { prog, "-Tsvg", NULL };

@@ -137,7 +137,7 @@ static int kernel_pin(struct cli *c, const char *kver, bool pin) {
         if (cli_state_open(c, false, &st) < 0 || state_kernel_list(st, &registered, NULL) < 0)
                 return EXIT_FAIL;
         if (!strv_contains(registered, kver))
-                return cli_error(EXIT_FAIL, "kernel %s: '%s' is not a kernel distkernel manages (see 'kernel list')",
+                return cli_error(EXIT_FAIL, "kernel %s: '%s' is not a kernel distkernel manages; see 'distkernel kernel list'",
                                  pin ? "pin" : "unpin", kver);
         if (boot_pin(st, kver, pin) < 0)
                 return EXIT_FAIL;
@@ -181,12 +181,12 @@ static int base_config(struct cli *c, const struct config *cfg, const char *opt,
         }
         kernel_list_free(l, n);
         if (!streq(c->root.path, "/") || access("/proc/config.gz", R_OK) < 0)
-                return log_error_errno(-ENOENT, "kernel build: no base config: give --config FILE or set "
-                                       "'kernel-config = PATH' in '%s'", CONFIG_PATH);
+                return log_error_errno(-ENOENT, "'%s': kernel build: no base config: set 'kernel-config = PATH' "
+                                       "or give --config FILE", CONFIG_PATH);
         r = spawn_capture((const char *const[]) { "zcat", "/proc/config.gz", NULL }, NULL, NULL, 16u << 20, &out);
         tmp_rel = strdup(KBUILD_DIR "/running.config");
         if (r != 0 || !out || !tmp_rel)
-                return log_error_errno(-EIO, "kernel build: cannot read /proc/config.gz");
+                return log_error_errno(-EIO, "'/proc/config.gz': cannot read; give --config FILE");
         r = fs_mkdir_p(c->root.fd, KBUILD_DIR, 0755);
         if (r >= 0)
                 r = fs_write_atomic(c->root.fd, tmp_rel, out, strlen(out), 0644);

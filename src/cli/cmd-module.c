@@ -186,7 +186,7 @@ static int module_remove(struct cli *c, const char *spec) {
                 STRV_FOREACH(k, kernels) {
                         int q = modpkg_uninstall(&c->root, st, *k, l[i].name, l[i].version);
                         if (q > 0 && modpkg_depmod(&c->root, *k, -1) != 0)
-                                log_warning("kernel '%s': depmod failed", *k);
+                                log_warning("kernel '%s': depmod failed after removing modules", *k);
                         if (q < 0)
                                 r = q;
                 }
@@ -209,7 +209,7 @@ static int module_remove(struct cli *c, const char *spec) {
         if (r < 0)
                 return cli_error(EXIT_FAIL, "module remove: '%s': %s", spec, strerror(-r));
         if (!matched)
-                return cli_error(EXIT_FAIL, "module remove: '%s': no such registered package ('distkernel module list')", spec);
+                return cli_error(EXIT_FAIL, "module remove: '%s': no such registered package; see 'distkernel module list'", spec);
         return EXIT_OK;
 }
 
@@ -220,8 +220,10 @@ static int module_log(struct cli *c, const char *name, const char *kver) {
         char *best = NULL;
         int r = -ENOENT;
 
-        if (!kver_is_valid(kver) || !dkms_name_is_valid(name))
-                return cli_error(EXIT_FAIL, "module log: invalid package name or kernel version");
+        if (!dkms_name_is_valid(name))
+                return cli_error(EXIT_FAIL, "module log: '%s' is not a valid package name", name);
+        if (!kver_is_valid(kver))
+                return cli_error(EXIT_FAIL, "module log: '%s' is not a valid kernel version", kver);
         if (cli_state_open(c, true, &st) < 0 || (st && state_package_list(st, &l, &n) < 0))
                 return EXIT_FAIL;
         for (size_t i = 0; i < n; i++) {
@@ -248,7 +250,8 @@ static int module_log(struct cli *c, const char *name, const char *kver) {
         }
         state_package_list_free(l, n);
         if (r < 0)
-                return cli_error(EXIT_FAIL, "module log: no build log of '%s' for kernel '%s'", name, kver);
+                return cli_error(EXIT_FAIL, "module log: no build log of '%s' for kernel '%s'; see 'distkernel status'", name,
+                                 kver);
         return EXIT_OK;
 }
 

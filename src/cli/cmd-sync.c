@@ -136,10 +136,10 @@ static void report_text(struct cli *c, const struct plan *p, bool dry_run) {
         for (size_t i = 0; i < p->n_pairs; i++) {
                 const struct pair *x = &p->pairs[i];
                 if (x->action == ACTION_NO_HEADERS)
-                        fprintf(stderr, "distkernel: %s/%s for %s: not built: %s, skipping\n", x->pkg->name,
+                        fprintf(stderr, "distkernel: '%s/%s' for kernel '%s': not built: %s, skipping\n", x->pkg->name,
                                 x->pkg->version, x->kernel->kver, x->why);
                 else if (x->result == PAIR_FAILED && x->action != ACTION_BUILD)
-                        fprintf(stderr, "distkernel: %s/%s for %s: %s; 'distkernel sync --rebuild' retries it\n",
+                        fprintf(stderr, "distkernel: '%s/%s' for kernel '%s': %s; 'distkernel sync --rebuild' retries it\n",
                                 x->pkg->name, x->pkg->version, x->kernel->kver, strempty(x->result_message));
         }
         if (c->verbosity < 0)
@@ -200,8 +200,8 @@ static int run_sync(struct cli *c, struct sync_options *o, const struct boot_opt
         cfg.layout = env.layout;
         o->cmdline = env.cmdline;
         if (bo->uki_only && env.layout != LAYOUT_UKI)
-                return cli_error(EXIT_FAIL, "uki: the layout is %s, not uki (set 'layout = uki' in '%s')",
-                                 boot_layout_to_string(env.layout), CONFIG_PATH);
+                return cli_error(EXIT_FAIL, "uki: '%s': the layout is %s, not uki; set 'layout = uki'", CONFIG_PATH,
+                                 boot_layout_to_string(env.layout));
         lock = cli_lock(c);
         if (lock < 0)
                 return -lock;

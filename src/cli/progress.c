@@ -330,7 +330,7 @@ static void pair_event(void *userdata, const struct pair *x, bool done) {
                 pair_event_plain(pr, x, done);
         if (done && x->result == PAIR_FAILED) {
                 fflush(stdout);
-                fprintf(stderr, "distkernel: %s/%s for %s: %s\n", x->pkg->name, x->pkg->version, x->kernel->kver,
+                fprintf(stderr, "distkernel: '%s/%s' for kernel '%s': %s\n", x->pkg->name, x->pkg->version, x->kernel->kver,
                         strempty(x->result_message));
         }
 }
@@ -369,7 +369,7 @@ static void ir_event(void *userdata, const struct irnode *n, bool done) {
                 printf("installed %s%s\n", n->output, n->uefi ? " (a UEFI executable)" : "");
         fflush(stdout);
         if (done && n->result == IR_FAILED) {
-                fprintf(stderr, "distkernel: initramfs for %s: %s; the previous image stays\n", n->kernel->kver,
+                fprintf(stderr, "distkernel: kernel '%s': initramfs: %s; the previous image stays\n", n->kernel->kver,
                         strempty(n->message));
         }
 }

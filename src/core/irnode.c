@@ -330,8 +330,8 @@ static int generate_external(const struct irnode *n, const struct root *root, in
         if (req.generator == GENERATOR_DRACUT && external_dracut_wants_uefi(root)) {
                 stub = external_find_efi_stub(root);
                 if (!stub)
-                        return log_error_errno(-ENOENT, "dracut.conf asks for uefi=yes but no EFI stub is installed "
-                                               "(install systemd-boot-efi)");
+                        return log_error_errno(-ENOENT, "'/etc/dracut.conf' (or .d) sets uefi=yes but no EFI stub is "
+                                               "installed (package systemd-boot-efi)");
                 req.uefi_stub = stub;
                 req.uefi_cmdline = n->cmdline;
         }

@@ -399,7 +399,7 @@ static int plan_pair(struct plan *p, struct kernel *k, const char *kident, char 
                 return -ENOMEM;
         if (!k->build_dir) {
                 x->action = ACTION_NO_HEADERS;
-                x->why = strdup_printf("no headers for kernel %s (its 'build' link is missing or dangling)", k->kver);
+                x->why = strdup_printf("no headers: '" MODULES_DIR "/%s/build' is missing or dangling", k->kver);
                 return 0;
         }
         r = pair_env(p, x);

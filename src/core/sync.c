@@ -174,7 +174,7 @@ static int depmod_finish(void *userdata, int status) {
                 if (status < 0) /* it did not start; the cause is logged */
                         log_error("kernel '%s': depmod could not run: %s", u->kjob->kernel->kver, strerror(-status));
                 else
-                        log_error("kernel '%s': depmod failed (status %d, log: %s/depmod-%s.log)",
+                        log_error("kernel '%s': depmod failed with status %d; see '%s/depmod-%s.log'",
                                   u->kjob->kernel->kver, status, LOG_DIR, u->kjob->kernel->kver);
                 return -1;
         }

@@ -131,7 +131,7 @@ static bool wait_for_root(struct modload *m, double start, char *dev_path, size_
                 d = blockdevs_find(&devs, &arg.root, &dupes);
                 if (d) {
                         if (dupes > 0)
-                                log_warn("%s matches %u more block devices, using '%s'", arg.root_arg, dupes, d->name);
+                                log_warn("'%s' matches %u more block devices, using '%s'", arg.root_arg, dupes, d->name);
                         if (arg.root.kind == ROOT_PATH)
                                 snprintf(dev_path, size, "%s", arg.root.value);
                         else if (blockdev_node(d, dev_path, size) < 0) {
@@ -205,7 +205,7 @@ int main(int argc, char **argv) {
                 log_notice("rd.break: no /bin/sh in the initramfs, going on");
         for (;;) {
                 if (arg.root.kind == ROOT_NONE)
-                        log_err("no root= on the kernel command line%s", arg.problem[0] ? " (see above)" : "");
+                        log_err("no 'root=' on the kernel command line%s", arg.problem[0] ? " (see above)" : "");
                 else if (wait_for_root(m, start, dev_path, sizeof(dev_path), detected, sizeof(detected)) &&
                          rootfs_mount(&arg, dev_path, detected, m, fstype, sizeof(fstype)) == 0) {
                         if (rootfs_find_init(&arg, init, sizeof(init)) == 0)

@@ -193,7 +193,7 @@ void modload_load_list(struct modload *m) {
                         if (path[0])
                                 load_one(m, path);
                 } else if (l >= sizeof(path))
-                        log_warn("modules.load: line too long, skipping");
+                        log_warn("'modules.load': line too long, skipping");
                 p += l;
                 if (*p == '\n')
                         p++;

@@ -139,7 +139,7 @@ int rootfs_find_init(const struct init_cmdline *c, char *ret, size_t size) {
                         snprintf(ret, size, "%s", defaults[i]);
                         return 0;
                 }
-        log_err("no init in the root file system (tried %s, /etc/init, /bin/init, /bin/sh)", c->init);
+        log_err("no init in the root file system (tried '%s', /etc/init, /bin/init, /bin/sh)", c->init);
         return -ENOENT;
 }
 
@@ -230,7 +230,7 @@ int rootfs_switch(void) {
         if (initramfs)
                 remove_children(oldroot, root_st.st_dev, 0);
         else
-                log_warn("the old root is not a ramfs or tmpfs, leaving its contents alone");
+                log_warn("'/': the old root is not a ramfs or tmpfs, leaving its contents alone");
         return 0;
 }
 
@@ -243,7 +243,7 @@ bool rootfs_shell(const char *why) {
         log_notice("%s: starting /bin/sh; leave it to go on", why);
         pid = fork();
         if (pid < 0) {
-                log_err("cannot start a shell: %m");
+                log_err("'/bin/sh': cannot start: %m");
                 return false;
         }
         if (pid == 0) {

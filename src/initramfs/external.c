@@ -12,7 +12,7 @@
 
 static int bind(const char *src, const char *dst) {
         if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
-                return log_error_errno(-errno, "bind-mounting '%s' on '%s': %m", src, dst);
+                return log_error_errno(-errno, "'%s': cannot bind-mount it on '%s': %m", src, dst);
         return 0;
 }
 
@@ -35,9 +35,9 @@ static int enter_namespace(const struct external_request *req) {
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return log_error_errno(-errno, "cannot make mounts private: %m");
         if (mount("tmpfs", "/usr/lib/modules", "tmpfs", 0, "mode=0755") < 0)
-                return log_error_errno(-errno, "cannot mount a tmpfs on /usr/lib/modules: %m");
+                return log_error_errno(-errno, "'/usr/lib/modules': cannot mount a tmpfs: %m");
         if (mkdir(target, 0755) < 0)
-                return log_error_errno(-errno, "'%s': %m", target);
+                return log_error_errno(-errno, "'%s': cannot create: %m", target);
         r = bind(mods, target);
         if (r >= 0 && stat(boot, &st) >= 0)
                 r = bind(boot, "/boot");
@@ -55,9 +55,9 @@ static int run(const struct external_request *req, const char *const *argv) {
         s.fd_err = -2;
         r = spawn_run(&s);
         if (r < 0)
-                return log_error_errno(r, "cannot run '%s': %s", argv[0], strerror(-r));
+                return log_error_errno(r, "'%s': cannot run: %s", argv[0], strerror(-r));
         if (r != 0)
-                return log_error_errno(-EPROTO, "'%s' failed with status %d", argv[0], r);
+                return log_error_errno(-EPROTO, "'%s' exited with status %d", argv[0], r);
         return 0;
 }
 

@@ -114,9 +114,10 @@ static int run(const struct kb *b, const char *const *argv, const char *what) {
         s.fd_err = -2;
         r = spawn_run(&s);
         if (r < 0)
-                return log_error_errno(r, "kernel build: %s: cannot run %s: %s", what, argv[0], strerror(-r));
+                return log_error_errno(r, "'%s': kernel build: %s: cannot run %s: %s", b->req->src, what, argv[0],
+                                       strerror(-r));
         if (r != 0)
-                return log_error_errno(-EPROTO, "kernel build: %s failed (status %d)", what, r);
+                return log_error_errno(-EPROTO, "'%s': kernel build: %s failed (status %d)", b->req->src, what, r);
         return 0;
 }
 
@@ -208,10 +209,10 @@ static int configure(struct kb *b) {
         if (dropped) {
                 _cleanup_free_ char *all = strv_join(dropped, "; ");
                 if (req->strict)
-                        return log_error_errno(-EINVAL, "kernel build: the final config differs from the fragments "
-                                               "(a dependency is missing): %s", strempty(all));
-                log_warning("kernel build: the final config differs from the fragments (a dependency is missing): "
-                            "%s", strempty(all));
+                        return log_error_errno(-EINVAL, "'%s': kernel build: the final config differs from the "
+                                               "fragments (a dependency is missing): %s", req->src, strempty(all));
+                log_warning("'%s': kernel build: the final config differs from the fragments (a dependency is "
+                            "missing): %s", req->src, strempty(all));
         }
         return 0;
 }
@@ -226,7 +227,7 @@ static int kernelrelease(struct kb *b) {
         r = spawn_capture((const char *const[]) { "make", "-s", "-C", b->req->src, o, "kernelrelease", NULL },
                           NULL, NULL, 4096, &out);
         if (r != 0 || !out)
-                return log_error_errno(-EPROTO, "kernel build: make kernelrelease failed");
+                return log_error_errno(-EPROTO, "'%s': kernel build: make kernelrelease failed", b->req->src);
         strstrip_nl(out);
         if (!kver_is_valid(out))
                 return log_error_errno(-EINVAL, "kernel build: '%s' is not a valid kernel release", out);
@@ -312,7 +313,7 @@ static int install(struct kb *b) {
         r = spawn_capture((const char *const[]) { "make", "-s", "-C", b->req->src, o, "image_name", NULL }, NULL,
                           NULL, 4096, &image_name);
         if (r != 0 || !image_name)
-                return log_error_errno(-EPROTO, "kernel build: make image_name failed");
+                return log_error_errno(-EPROTO, "'%s': kernel build: make image_name failed", b->req->src);
         strstrip_nl(image_name);
         image = path_join(b->out, image_name);
         /* arch/x86/boot/bzImage -> x86 */

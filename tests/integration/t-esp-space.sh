@@ -56,7 +56,7 @@ assert_eq "$KVER_B" "$(jq -r .default <<<"$DK_OUT")" "default after ENOSPC"
 step "esp-auto-gc = yes: the oldest unprotected UKI goes, the new kernel is installed and promoted"
 echo "esp-auto-gc = yes" >"$ROOT/etc/distkernel/distkernel.conf"
 dk_timed 0 sync
-assert_contains "$DK_ERR" "removed the boot entry of kernel $old" "sync warnings"
+assert_contains "$DK_ERR" "kernel '$old': removed its boot entry" "sync warnings"
 assert_absent "$ROOT/efi/EFI/Linux/esp-$old.efi"
 assert_file "$ROOT/efi/EFI/Linux/esp-$KVER_C.efi" "$ROOT/efi/EFI/Linux/esp-$KVER_A.efi" "$ROOT/efi/EFI/Linux/esp-$KVER_B.efi"
 assert_contains "$DK_OUT" "default kernel: $KVER_C, fallback: $KVER_B" "sync output"

@@ -36,7 +36,7 @@ links() { for l in vmlinuz initrd.img vmlinuz.old initrd.img.old; do printf '%s 
 links >"$TEST_TMP/links-before"
 { snapshot "$ROOT/boot" "$ROOT/usr/lib/modules/$KVER_A" | grep -v -- "$KVER_C"; } >"$TEST_TMP/before"
 dk_timed 1 sync
-assert_contains "$DK_ERR" "kernel $KVER_C is held back: dktest/2.0 failed to build" "sync errors"
+assert_contains "$DK_ERR" "kernel '$KVER_C' is held back: 'dktest/2.0' failed to build" "sync errors"
 links >"$TEST_TMP/links-after"
 { snapshot "$ROOT/boot" "$ROOT/usr/lib/modules/$KVER_A" | grep -v -- "$KVER_C"; } >"$TEST_TMP/after"
 assert_same_snapshot "$TEST_TMP/links-before" "$TEST_TMP/links-after" "the default links"
@@ -44,7 +44,7 @@ assert_eq 1 "$(wc -l <"$TEST_TMP/hook.log")" "hook runs (nothing changed for the
 assert_same_snapshot "$TEST_TMP/before" "$TEST_TMP/after" "the files of $KVER_A"
 dk 0 status
 assert_contains "$DK_OUT" "default kernel: $KVER_A" "status"
-assert_contains "$DK_OUT" "$KVER_C is held back: dktest/2.0 failed to build" "status"
+assert_contains "$DK_OUT" "$KVER_C is held back: 'dktest/2.0' failed to build" "status"
 dk 0 --json status
 assert_eq "$KVER_A" "$(jq -r .default <<<"$DK_OUT")" "status --json default"
 assert_contains "$(jq -r ".kernels[] | select(.kver == \"$KVER_C\") | .boot" <<<"$DK_OUT")" "held: " "boot state of $KVER_C"
