@@ -48,6 +48,10 @@ int cli_errors_finish(const struct cli *c, int status);
 /* Output helpers */
 void cli_log_sink(void *userdata, int level, const char *msg);
 int cli_error(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A library call failed with r: returns status, and reports "WHAT: strerror"
+ * only when the call reported nothing itself since mark (log_error_count()
+ * taken before the call), so that no error is printed twice. */
+int cli_failed(int status, unsigned mark, const char *what, int r);
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Flushes stdout and reports a write error (ENOSPC, EPIPE) as a failure. */
 int cli_close_stdout(int status);

@@ -129,9 +129,10 @@ int cmd_gc(struct cli *c, int argc, char **argv) {
                 return -lock;
         if (cli_state_open(c, false, &st) < 0)
                 return EXIT_FAIL;
+        unsigned mark = log_error_count();
         r = boot_gc(&c->root, st, &cfg, dry_run, &rep);
         if (r < 0)
-                return cli_error(EXIT_FAIL, "gc: %s", *log_last_error() ? log_last_error() : strerror(-r));
+                return cli_failed(EXIT_FAIL, mark, "gc", r);
         if (c->json) {
                 struct json j;
                 json_init(&j, stdout);

@@ -401,10 +401,10 @@ int cmd_graph(struct cli *c, int argc, char **argv) {
                 return EXIT_FAIL; /* reported */
         if (cli_state_open(c, false, &st) < 0)
                 return EXIT_FAIL;
+        unsigned mark = log_error_count();
         r = plan_compute_signed(&c->root, st, kver, 0, sign_id(c, &cfg, id), build_user_spawn(&bu), &p);
         if (r < 0)
-                return cli_error(EXIT_FAIL, "graph: %s; see 'distkernel kernel list'",
-                                 *log_last_error() ? log_last_error() : strerror(-r));
+                return cli_failed(EXIT_FAIL, mark, "graph", r);
         layout = boot_layout_to_string(cfg.layout);
         if (graph_build(c, st, p, &cfg, &env, &g) < 0)
                 return cli_error(EXIT_FAIL, "graph: out of memory");

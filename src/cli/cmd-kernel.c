@@ -106,12 +106,12 @@ static int kernel_remove(struct cli *c, const char *kver) {
                 return EXIT_FAIL;
         r = kernel_load(&c->root, kver, &k);
         uint64_t freed = 0;
+        unsigned mark = log_error_count();
         r = boot_remove_kernel_files(&c->root, st, kver, &freed);
         if (r >= 0)
                 r = sync_forget_kernel(&c->root, st, kver, k != NULL);
         if (r < 0)
-                return cli_error(EXIT_FAIL, "kernel remove: '%s': %s", kver,
-                                 *log_last_error() ? log_last_error() : strerror(-r));
+                return cli_failed(EXIT_FAIL, mark, "kernel remove", r);
         if (c->json) {
                 struct json j;
                 json_init(&j, stdout);
@@ -262,9 +262,10 @@ static int kernel_build(struct cli *c, int argc, char **argv) {
         lock = cli_lock(c);
         if (lock < 0)
                 return -lock;
-        if (base_config(c, &cfg, config_opt, &base) < 0 || kbuild_fragments(&c->root, &fragments) < 0 ||
-            signing_pem(c, &cfg, &pem) < 0)
-                return cli_error(EXIT_FAIL, "%s", log_last_error());
+        unsigned mark = log_error_count();
+        if ((r = base_config(c, &cfg, config_opt, &base)) < 0 || (r = kbuild_fragments(&c->root, &fragments)) < 0 ||
+            (r = signing_pem(c, &cfg, &pem)) < 0)
+                return cli_failed(EXIT_FAIL, mark, "kernel build", r);
         log = strdup_printf(LOG_DIR "/kernel-build-%s.log", strrchr(src, '/') + 1);
         if (!log || fs_mkdir_p(c->root.fd, LOG_DIR, 0755) < 0)
                 return EXIT_FAIL;
@@ -284,10 +285,13 @@ static int kernel_build(struct cli *c, int argc, char **argv) {
                 long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
                 req.jobs = ncpu > 0 ? (unsigned) ncpu : 1;
         }
+        mark = log_error_count();
         r = kbuild_run(&req, &kver);
-        if (r < 0)
-                return cli_error(EXIT_FAIL, "%s (log: %s%s); nothing was installed", log_last_error(),
+        if (r < 0) {
+                (void) cli_failed(EXIT_FAIL, mark, "kernel build", r);
+                return cli_error(EXIT_FAIL, "'%s': the kernel was not built, nothing was installed (log: '%s%s')", src,
                                  streq(c->root.path, "/") ? "" : c->root.path, log);
+        }
         if (cli_state_open(c, false, &st) < 0)
                 return EXIT_FAIL;
         mk = strdup_printf("kernel:%s:built", kver);

@@ -291,9 +291,10 @@ int cmd_status(struct cli *c, int argc, char **argv) {
         r = cli_state_open(c, false, &st);
         if (r < 0)
                 return EXIT_FAIL;
+        unsigned mark = log_error_count();
         r = plan_compute_signed(&c->root, st, NULL, 0, module_sign_id(c, &cfg, id), build_user_spawn(&bu), &p);
         if (r < 0)
-                return cli_error(EXIT_FAIL, "status: %s", *log_last_error() ? log_last_error() : strerror(-r));
+                return cli_failed(EXIT_FAIL, mark, "status", r);
         if (c->json)
                 json_status(c, st, p, &cfg);
         else

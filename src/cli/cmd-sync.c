@@ -156,16 +156,19 @@ static int boot_stage(struct cli *c, struct state *st, const struct config *cfg,
                       struct boot_report *rep) {
         _cleanup_(gc_report_done) struct gc_report gc = {};
         _cleanup_free_ char *old_default = boot_default(st);
+        unsigned mark = log_error_count();
         int r;
 
         r = boot_run(&c->root, st, cfg, env, p, res, bo, rep);
         if (r < 0)
-                return cli_error(-EXIT_FAIL, "boot: %s", *log_last_error() ? log_last_error() : strerror(-r));
+                return cli_failed(-EXIT_FAIL, mark, "boot", r);
         if (boot_run_hook(c, cfg, env, rep) != 0)
                 r = 1;
         if ((rep->default_kver && !streq_ptr(old_default, rep->default_kver)) || boot_gc_pending(st)) {
-                if (boot_gc(&c->root, st, cfg, false, &gc) < 0)
-                        return cli_error(-EXIT_FAIL, "gc: %s", log_last_error());
+                mark = log_error_count();
+                r = boot_gc(&c->root, st, cfg, false, &gc);
+                if (r < 0)
+                        return cli_failed(-EXIT_FAIL, mark, "gc", r);
                 STRV_FOREACH(k, gc.removed)
                         if (c->verbosity >= 0 && !c->json)
                                 printf("gc: removed kernel %s (keep = %u)\n", *k, config_keep(cfg));
@@ -195,8 +198,10 @@ static int run_sync(struct cli *c, struct sync_options *o, const struct boot_opt
         if (build_user_for_root(cfg.build_user, &c->root, &bu) < 0)
                 return EXIT_FAIL; /* reported */
         o->build_user = build_user_spawn(&bu);
-        if (boot_env_load(&c->root, &cfg, &env) < 0)
-                return cli_error(EXIT_FAIL, "sync: %s", log_last_error());
+        unsigned mark = log_error_count();
+        r = boot_env_load(&c->root, &cfg, &env);
+        if (r < 0)
+                return cli_failed(EXIT_FAIL, mark, "sync", r);
         cfg.layout = env.layout;
         o->cmdline = env.cmdline;
         if (bo->uki_only && env.layout != LAYOUT_UKI)
@@ -211,17 +216,20 @@ static int run_sync(struct cli *c, struct sync_options *o, const struct boot_opt
         if (!pr)
                 return cli_error(EXIT_FAIL, "sync: out of memory");
         progress_attach(pr, o);
+        mark = log_error_count();
         r = sync_run(&c->root, st, o, &p, &res);
         progress_interrupt();
         if (r < 0)
-                return cli_error(EXIT_FAIL, "sync: %s", *log_last_error() ? log_last_error() : strerror(-r));
+                return cli_failed(EXIT_FAIL, mark, "sync", r);
         if (!c->json)
                 report_text(c, p, o->dry_run);
         if (o->dry_run && !o->modules_only) {
                 struct boot_options dry = *bo;
                 dry.dry_run = true;
-                if (boot_run(&c->root, st, &cfg, &env, p, &res, &dry, &rep) < 0)
-                        return cli_error(EXIT_FAIL, "sync: %s", log_last_error());
+                mark = log_error_count();
+                b = boot_run(&c->root, st, &cfg, &env, p, &res, &dry, &rep);
+                if (b < 0)
+                        return cli_failed(EXIT_FAIL, mark, "sync", b);
         }
         if (o->dry_run && !c->json)
                 report_dry_run(p, &res, &rep, &env);
@@ -281,13 +289,14 @@ int cmd_installkernel(struct cli *c, int argc, char **argv) {
         config = dir ? path_join(dir, "config") : NULL;
         if (!image || !map || !config)
                 return EXIT_FAIL;
+        unsigned mark = log_error_count();
         r = publish_host_file(&c->root, argv[2], image, 0644);
         if (r >= 0 && argc >= 4 && *argv[3])
                 r = publish_host_file(&c->root, argv[3], map, 0644);
         if (r >= 0 && access(".config", R_OK) == 0)
                 r = publish_host_file(&c->root, ".config", config, 0644);
         if (r < 0)
-                return cli_error(EXIT_FAIL, "installkernel: %s", log_last_error());
+                return cli_failed(EXIT_FAIL, mark, "installkernel", r);
         if (c->verbosity >= 0)
                 printf("installed kernel %s as %s\n", kver, image);
         /* a kernel that was removed from distkernel before comes back */

@@ -74,9 +74,10 @@ int cmd_verify(struct cli *c, int argc, char **argv) {
         if (cli_state_open(c, true, &st) < 0)
                 return EXIT_FAIL;
         if (st) {
+                unsigned mark = log_error_count();
                 r = verify_run(&c->root, st, &cfg, flags, &rep);
                 if (r < 0)
-                        return cli_error(EXIT_FAIL, "verify: %s", *log_last_error() ? log_last_error() : strerror(-r));
+                        return cli_failed(EXIT_FAIL, mark, "verify", r);
         }
         if (c->json)
                 print_json(&rep);

@@ -33,6 +33,12 @@ int cli_error(int r, const char *fmt, ...) {
         return r;
 }
 
+int cli_failed(int status, unsigned mark, const char *what, int r) {
+        if (log_error_count() != mark)
+                return status; /* the library said what failed, once */
+        return cli_error(status, "%s: %s", what, strerror(r < 0 ? -r : EIO));
+}
+
 int cli_usage(const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
@@ -70,12 +76,13 @@ int cli_lock(struct cli *c) {
 }
 
 int cli_state_open(struct cli *c, bool readonly, struct state **ret) {
+        unsigned mark = log_error_count();
         int r = state_open(&c->root, readonly ? STATE_READONLY : 0, ret);
         if (r == -ENOENT && readonly) {
                 *ret = NULL;
                 return 0;
         }
-        if (r < 0 && !*log_last_error())
+        if (r < 0 && log_error_count() == mark)
                 cli_error(0, "'%s%s': cannot open the state: %s", c->root.path, STATE_DB, strerror(-r));
         return r;
 }

@@ -450,7 +450,8 @@ static int load_kernels(struct plan *p, const char *only_kver) {
                 p->n_kernels = j;
                 if (j == 0)
                         return log_error_errno(-ENOENT, "kernel '%s': not installed in '%s' "
-                                               "(no modules dir with an image)", only_kver, p->root->path);
+                                               "(no modules dir with an image); see 'distkernel kernel list'",
+                                               only_kver, p->root->path);
         }
         return 0;
 }

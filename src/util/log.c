@@ -6,9 +6,11 @@ static log_fn_t sink;
 static void *sink_userdata;
 static enum log_level max_level = LOG_INFO;
 static char last_error[4096];
+static unsigned n_errors;
 static bool muted;
 
 const char *log_last_error(void) { return last_error; }
+unsigned log_error_count(void) { return n_errors; }
 
 bool endswith(const char *s, const char *suffix) {
         size_t ls = strlen(s), lx = strlen(suffix);
@@ -33,8 +35,11 @@ static void log_va(enum log_level level, const char *fmt, va_list ap) {
         char buf[4096];
 
         vsnprintf(buf, sizeof buf, fmt, ap);
-        if (level == LOG_ERR)
+        if (level == LOG_ERR) {
                 snprintf(last_error, sizeof last_error, "%s", buf);
+                if (!muted)
+                        n_errors++;
+        }
         if (!sink || muted || level > max_level)
                 return;
         sink(sink_userdata, level, buf);

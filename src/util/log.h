@@ -26,6 +26,9 @@ int log_error_errno(int r, const char *fmt, ...) _printf_(2, 3);
 /* The text of the last error reported, "" if none (lets a caller attach the cause
  * of a failure to the object it failed for). */
 const char *log_last_error(void);
+/* How many errors reached the sink (muted ones do not count): a caller that
+ * notes it before a call knows afterwards whether the call reported its failure. */
+unsigned log_error_count(void);
 
 #define log_error(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_WARN, __VA_ARGS__)

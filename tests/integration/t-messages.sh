@@ -70,6 +70,16 @@ echo "layout = legacy" >"$ROOT$CONF"
 expect 1 "'$CONF': the layout is legacy, not uki; set 'layout = uki'" "$CONF" "" uki "$NOPE"
 rm "$ROOT$CONF"
 
+step "an error is said once, not again by the command that called the library"
+echo "layout = uki" >"$ROOT$CONF"
+expect 1 "'$CONF': layout uki needs an EFI System Partition" "$CONF" "" sync
+assert_eq 1 "$(jq '.errors | length' "$DK_OUT_FILE")" "errors[] of sync --json without an ESP"
+dk 1 sync
+assert_eq 1 "$(grep -c 'needs an EFI System Partition' "$DK_ERR_FILE")" "lines on stderr naming the missing ESP"
+dk 1 graph "$NOPE"
+assert_eq 1 "$(grep -c "kernel '$NOPE'" "$DK_ERR_FILE")" "lines on stderr naming the missing kernel"
+rm "$ROOT$CONF"
+
 step "the root is locked by another distkernel"
 mkdir -p "$ROOT/var/lib/distkernel"
 exec {lock}>"$ROOT/var/lib/distkernel/lock"
