@@ -3,8 +3,9 @@
 # (TEST: t-NAME, t-NAME.sh or NAME; default: every t-*.sh here).
 #
 # Each test runs in its own process with a timeout (TEST_TIMEOUT seconds,
-# default 900). Prints "ok NAME", "skip NAME (why)" or "FAIL NAME" followed by
-# the test's output, then one closing line "N passed, N failed, N skipped".
+# default 900, or what a "# timeout: SECONDS" line of the test says). Prints
+# "ok NAME", "skip NAME (why)" or "FAIL NAME" followed by the test's output,
+# then one closing line "N passed, N failed, N skipped".
 # Exits 1 if any test failed.
 #
 # Environment: DISTKERNEL (the binary under test, default build/distkernel),
@@ -37,7 +38,14 @@ for t in "${tests[@]}"; do
         name=$(basename "$t" .sh)
         start=$SECONDS
         rc=0
-        timeout --kill-after=30 "$timeout_s" bash "$t" >"$out" 2>&1 </dev/null || rc=$?
+        # a test that is long by design says so: "# timeout: SECONDS" (unless
+        # TEST_TIMEOUT is set)
+        t_timeout=$timeout_s
+        if [[ -z ${TEST_TIMEOUT:-} ]]; then
+                t_timeout=$(sed -n 's/^# timeout: \([0-9]\+\)$/\1/p' "$t" | head -n1)
+                t_timeout=${t_timeout:-$timeout_s}
+        fi
+        timeout --kill-after=30 "$t_timeout" bash "$t" >"$out" 2>&1 </dev/null || rc=$?
         took=$((SECONDS - start))
         case $rc in
         0)

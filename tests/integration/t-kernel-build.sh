@@ -8,6 +8,7 @@
 # and the UKI boots under OVMF with dkroot loaded. With module-sign-key set and
 # 20-modsig.config enforcing signatures, the kernel trusts that key (built in),
 # its own modules and dkroot are signed with it, and they load.
+# timeout: 2400
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -36,6 +36,7 @@
 # FAULT_STRIDE (default 1: every N) narrow the sweep when run by hand. The
 # whole sweep, about 170 points per mode, takes about 0.5 s of CPU per point
 # (1 s under ASan and UBSan), two points at a time.
+# timeout: 2400
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
