@@ -178,17 +178,14 @@ static int stage_one(const struct root *root, struct publish_item *it) {
                 if (in < 0)
                         return log_error_errno(in, "'%s': cannot open: %s", it->source, strerror(-in));
         }
-        /* (the file is read back to be hashed while the disk writes it) */
         if (it->uki) {
+                /* hashed as it is written */
                 it->uki->output_fd = it->tmp.fd;
+                it->uki->ret_sha256 = it->file.sha256;
                 r = uki_build(it->uki);
-                if (r >= 0)
-                        fd_start_writeback(it->tmp.fd, 0, 0);
-                if (r >= 0)
-                        r = lseek(it->tmp.fd, 0, SEEK_SET) < 0 ? -errno : 0;
-                if (r >= 0)
-                        r = hash_fd(it->tmp.fd, it->file.sha256);
+                it->uki->ret_sha256 = NULL;
         } else if (it->sign) {
+                /* read back to be hashed while the disk writes it */
                 r = authenticode_sign_fd(in, it->tmp.fd, it->sign, it->source);
                 if (r >= 0)
                         fd_start_writeback(it->tmp.fd, 0, 0);

@@ -41,12 +41,16 @@ struct uki_request {
         const char *sbat;       /* SBAT CSV entries to add, or NULL for the "uki" line */
         int output_fd;          /* > 0: write here (from offset 0) instead of output, which then
                                  * only names it in messages; the caller makes it durable */
+        char *ret_sha256;       /* non-NULL: receives the output's SHA-256 in hex (65 bytes),
+                                 * computed on a second thread while the output is fsynced
+                                 * (then with output_fd too) */
 };
 
 /* Assembles the UKI and writes it atomically to req->output: a temp file in the
  * target directory, renamed over the target after fsync; on failure the target
  * is untouched and no temp file is left (or, with output_fd, into that file).
- * The big inputs are streamed.
+ * The file inputs are mapped into memory (read where they cannot be) and
+ * read once for the checksum, then written from there.
  * Errors: -EBADMSG for a malformed stub or kernel, -EINVAL for a signed stub
  * or a bad request, -ENOSPC when the stub has no room for the section headers,
  * -EFBIG past 4 GiB, -ENOENT for a missing input, I/O errors; each reported

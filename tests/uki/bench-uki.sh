@@ -25,7 +25,7 @@ tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/bench-uki.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 gcc -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Werror -I"$repo/src" \
         "$repo/tests/uki/mkuki.c" "$repo"/src/uki/{pe,pe-builder,uki}.c \
-        "$repo"/src/util/{fs,log,strv}.c -o "$tmp/mkuki"
+        "$repo"/src/util/{fs,hash,log,strv}.c -o "$tmp/mkuki" -lcrypto -pthread
 head -c 30000000 /dev/urandom >"$tmp/initrd"
 echo "console=ttyS0 panic=-1" >"$tmp/cmdline"
 mkdir "$tmp/root"

@@ -82,7 +82,7 @@ cleanup_tmp() {
 build_mkuki() {
         gcc -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Werror -I"$repo/src" \
                 "$repo/tests/uki/mkuki.c" "$repo"/src/uki/{pe,pe-builder,uki}.c \
-                "$repo"/src/util/{fs,log,strv}.c -o "$tmp/mkuki"
+                "$repo"/src/util/{fs,hash,log,strv}.c -o "$tmp/mkuki" -lcrypto -pthread
 }
 
 # build_initrd: $tmp/initrd.cpio with a static /init that prints
