@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include "uki/pe-builder.h"
 #include "uki/uki.h"
@@ -12,7 +11,7 @@
 
 #define STUB_MAX (16u << 20)
 #define SBAT_MAX (64u << 10)
-#define COPY_BUFFER_SIZE (1u << 20) /* bytes per write() */
+#define COPY_BUFFER_SIZE (1u << 20)
 #define WRITEBACK_STEP (4u << 20)
 
 static const char sbat_header[] = "sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md";
@@ -27,17 +26,14 @@ static const struct {
         { "ia32", PE_MACHINE_I386 },
 };
 
-/* One new section: data from memory, or a file input mapped (or read) into
- * memory once its size is known. */
+/* One new section: data from memory or streamed from a file. */
 struct input {
         const char *section;
         const char *path; /* host path of a file input, NULL for data */
         int fd;
         const void *data;
         uint64_t len;
-        int index;        /* in the section table, or -1 when written in place */
-        void *map;        /* data of a file input: mmap()ed (map_len) or malloc()ed */
-        size_t map_len;   /* 0 when map was malloc()ed */
+        int index; /* in the section table, or -1 when written in place */
 };
 
 enum { IN_OSREL, IN_CMDLINE, IN_DTB, IN_UNAME, IN_SPLASH, IN_INITRD, IN_SBAT, IN_LINUX, _IN_MAX };
@@ -52,14 +48,9 @@ struct uki_ctx {
 };
 
 static void uki_ctx_done(struct uki_ctx *c) {
-        for (size_t i = 0; i < _IN_MAX; i++) {
+        for (size_t i = 0; i < _IN_MAX; i++)
                 if (c->in[i].fd >= 0)
                         close(c->in[i].fd);
-                if (c->in[i].map && c->in[i].map_len)
-                        munmap(c->in[i].map, c->in[i].map_len);
-                else
-                        free(c->in[i].map);
-        }
         pe_builder_done(&c->b);
         pe_image_done(&c->kernel);
         free(c->sbat);
@@ -308,223 +299,190 @@ static int place_sections(struct uki_ctx *c) {
         return pe_builder_finish(&c->b);
 }
 
-/* The file inputs' bytes in memory: mapped (the page cache's own pages, no
- * copy), or read where a file cannot be mapped. They are read once, by the
- * checksum pass, and then written and hashed from there. */
-static int map_inputs(struct uki_ctx *c) {
-        for (size_t i = 0; i < _IN_MAX; i++) {
-                struct input *in = &c->in[i];
-                char *buf = NULL;
-                size_t n;
-                int r;
+/* The output stream: every byte goes through the checksum. */
+struct out {
+        int fd;
+        const char *name;
+        uint64_t off;
+        uint64_t flushed; /* writeback started up to here */
+        struct pe_csum csum;
+        uint8_t *buf;
+};
 
-                if (!in->path || in->len == 0 || in->index < 0)
-                        continue;
-                if (in->len > SIZE_MAX)
-                        return log_error_errno(-EFBIG, "'%s': too large", in->path);
-                in->map = mmap(NULL, (size_t) in->len, PROT_READ, MAP_PRIVATE, in->fd, 0);
-                if (in->map != MAP_FAILED) {
-                        in->map_len = (size_t) in->len;
-                        (void) madvise(in->map, in->map_len, MADV_SEQUENTIAL | MADV_WILLNEED);
-                        in->data = in->map;
-                        continue;
-                }
-                in->map = NULL;
-                if (lseek(in->fd, 0, SEEK_SET) < 0)
-                        return log_error_errno(-errno, "'%s': cannot seek: %m", in->path);
-                r = fd_read_all(in->fd, (size_t) in->len, &buf, &n);
-                if (r < 0)
-                        return log_error_errno(r, "'%s': cannot read: %s", in->path, strerror(-r));
-                if (n != in->len) {
-                        free(buf);
-                        return log_error_errno(-EIO, "'%s': file changed size while being read", in->path);
-                }
-                in->map = buf;
-                in->data = buf;
+static int out_write(struct out *o, const void *data, size_t len) {
+        int r = fd_write_all(o->fd, data, len);
+        if (r < 0)
+                return log_error_errno(r, "'%s': cannot write: %s", o->name, strerror(-r));
+        pe_csum_add(&o->csum, data, len);
+        o->off += len;
+        /* the disk writes what we have while we produce the rest */
+        if (o->off - o->flushed >= WRITEBACK_STEP) {
+                fd_start_writeback(o->fd, o->flushed, o->off - o->flushed);
+                o->flushed = o->off;
         }
         return 0;
 }
 
-/* The output as a list of pieces in file order: the headers and the stub,
- * then each new section's data and its zero padding (data NULL). */
-struct piece {
-        const uint8_t *data;
-        uint64_t len;
-};
+static int out_zero(struct out *o, uint64_t len) {
+        static const uint8_t zeros[4096];
 
-#define MAX_PIECES (1 + 3 * _IN_MAX)
-
-static size_t output_pieces(const struct uki_ctx *c, struct piece out[static MAX_PIECES]) {
-        uint64_t off = c->b.img_len;
-        size_t n = 0;
-
-        out[n++] = (struct piece) { c->b.img, c->b.img_len };
-        for (unsigned i = c->b.n_original; i < c->b.pe.n_sections; i++)
-                for (size_t k = 0; k < _IN_MAX; k++) {
-                        const struct pe_section *s = &c->b.pe.sections[i];
-                        const struct input *in = &c->in[k];
-                        if (in->index != (int) i)
-                                continue;
-                        if (s->pointer_to_raw_data > off)
-                                out[n++] = (struct piece) { NULL, s->pointer_to_raw_data - off };
-                        out[n++] = (struct piece) { in->data, in->len };
-                        off = s->pointer_to_raw_data + in->len;
-                        if (s->pointer_to_raw_data + s->size_of_raw_data > off)
-                                out[n++] = (struct piece) { NULL, s->pointer_to_raw_data + s->size_of_raw_data - off };
-                        off = s->pointer_to_raw_data + s->size_of_raw_data;
-                        break;
-                }
-        return n;
+        while (len > 0) {
+                size_t n = len < sizeof zeros ? (size_t) len : sizeof zeros;
+                int r = out_write(o, zeros, n);
+                if (r < 0)
+                        return r;
+                len -= n;
+        }
+        return 0;
 }
 
-static const uint8_t zeros[64 << 10];
+/* Streams in->len bytes of a file input, in big pieces. */
+static int out_copy(struct out *o, const struct input *in) {
+        uint64_t done = 0;
 
-/* A pass over the pieces on a thread of its own: the checksum while the main
- * thread writes the sections, the SHA-256 of the finished file while it
- * fsyncs. */
-struct pass {
-        const struct piece *pieces;
-        size_t n;
-        bool sha;                 /* else the checksum */
-        struct pe_csum csum;
+        while (done < in->len) {
+                uint64_t want = in->len - done < COPY_BUFFER_SIZE ? in->len - done : COPY_BUFFER_SIZE;
+                ssize_t n = pread(in->fd, o->buf, (size_t) want, (off_t) done);
+                int r;
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return log_error_errno(-errno, "'%s': cannot read: %m", in->path);
+                if (n == 0)
+                        return log_error_errno(-EIO, "'%s': file shrank while being read", in->path);
+                r = out_write(o, o->buf, (size_t) n);
+                if (r < 0)
+                        return r;
+                done += (uint64_t) n;
+        }
+        return 0;
+}
+
+/* Writes one new section at its offset: data, then zeros up to SizeOfRawData. */
+static int out_section(struct out *o, const struct pe_section *s, const struct input *in) {
+        int r;
+
+        r = out_zero(o, s->pointer_to_raw_data - o->off);
+        if (r >= 0)
+                r = in->path ? out_copy(o, in) : out_write(o, in->data, (size_t) in->len);
+        if (r >= 0)
+                r = out_zero(o, s->pointer_to_raw_data + s->size_of_raw_data - o->off);
+        return r;
+}
+
+/* The sections in table (= file) order, then the checksum into its field. */
+static int write_sections(struct uki_ctx *c, struct out *o) {
+        uint8_t field[4];
+        int r;
+
+        r = out_write(o, c->b.img, c->b.img_len);
+        for (unsigned i = c->b.n_original; r >= 0 && i < c->b.pe.n_sections; i++)
+                for (size_t k = 0; k < _IN_MAX; k++)
+                        if (c->in[k].index == (int) i) {
+                                r = out_section(o, &c->b.pe.sections[i], &c->in[k]);
+                                break;
+                        }
+        if (r < 0)
+                return r;
+        pe_put32(field, pe_csum_finish(&o->csum));
+        if (lseek(o->fd, (off_t) pe_builder_checksum_offset(&c->b), SEEK_SET) < 0)
+                return log_error_errno(-errno, "'%s': cannot seek: %m", o->name);
+        r = fd_write_all(o->fd, field, sizeof field);
+        if (r < 0)
+                return log_error_errno(r, "'%s': cannot write: %s", o->name, strerror(-r));
+        return 0;
+}
+
+/* The SHA-256 of the finished output, read back on a thread of its own while
+ * the main one fsyncs it (pread: the two share no file offset). */
+struct hash_job {
+        int fd;
         char hex[HASH_HEX_LEN];
         int r;
-        pthread_t thread;
-        bool threaded;
 };
 
-static void *run_pass(void *userdata) {
-        struct pass *j = userdata;
-        _cleanup_hasher_ struct hasher *h = j->sha ? hasher_new() : NULL;
+static void *hash_output(void *userdata) {
+        struct hash_job *j = userdata;
+        _cleanup_hasher_ struct hasher *h = hasher_new();
+        uint8_t buf[64 << 10];
+        off_t off = 0;
 
-        if (j->sha && !h) {
+        if (!h) {
                 j->r = -ENOMEM;
                 return NULL;
         }
-        for (size_t i = 0; i < j->n; i++) {
-                const struct piece *p = &j->pieces[i];
-                if (!j->sha && p->data)
-                        pe_csum_add(&j->csum, p->data, (size_t) p->len);
-                else if (!j->sha)
-                        j->csum.len += p->len; /* zeros add nothing but their length */
-                else if (p->data)
-                        hasher_add(h, p->data, (size_t) p->len);
-                else
-                        for (uint64_t left = p->len; left > 0;) {
-                                size_t k = left < sizeof zeros ? (size_t) left : sizeof zeros;
-                                hasher_add(h, zeros, k);
-                                left -= k;
-                        }
+        for (;;) {
+                ssize_t n = pread(j->fd, buf, sizeof buf, off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        j->r = -errno;
+                        return NULL;
+                }
+                if (n == 0)
+                        break;
+                hasher_add(h, buf, (size_t) n);
+                off += n;
         }
-        if (j->sha)
-                hasher_final(h, j->hex);
+        hasher_final(h, j->hex);
         j->r = 0;
         return NULL;
 }
 
-/* Starts the pass on a thread, or runs it here when no thread can be had. */
-static void pass_start(struct pass *j) {
-        j->r = -ECHILD;
-        j->threaded = pthread_create(&j->thread, NULL, run_pass, j) == 0;
-        if (!j->threaded)
-                run_pass(j);
-}
+/* With ret_sha256: fsync the output while it is hashed. */
+static int sync_and_hash(struct uki_ctx *c, int fd, const char *name) {
+        struct hash_job job = { .fd = fd, .r = -ECHILD };
+        pthread_t thread;
+        bool threaded;
+        int r;
 
-static int pass_wait(struct pass *j) {
-        if (j->threaded)
-                (void) pthread_join(j->thread, NULL);
-        j->threaded = false;
-        return j->r;
-}
-
-/* Writes the pieces to fd from its current offset, starting writeback as it
- * goes: the disk writes what is there while the rest is produced. */
-static int write_pieces(int fd, const char *name, const struct piece *p, size_t n, uint64_t off) {
-        uint64_t flushed = off;
-
-        for (size_t i = 0; i < n; i++)
-                for (uint64_t done = 0; done < p[i].len;) {
-                        uint64_t k = p[i].len - done;
-                        int r;
-                        if (!p[i].data && k > sizeof zeros)
-                                k = sizeof zeros;
-                        else if (k > COPY_BUFFER_SIZE)
-                                k = COPY_BUFFER_SIZE;
-                        r = fd_write_all(fd, p[i].data ? p[i].data + done : zeros, (size_t) k);
-                        if (r < 0)
-                                return log_error_errno(r, "'%s': cannot write: %s", name, strerror(-r));
-                        done += k;
-                        off += k;
-                        if (off - flushed >= WRITEBACK_STEP) {
-                                fd_start_writeback(fd, flushed, off - flushed);
-                                flushed = off;
-                        }
-                }
-        return 0;
-}
-
-/* The sections are written while another thread checksums the whole output
- * (the headers' CheckSum field still zero); then the headers with the checksum,
- * at the start. With ret_sha256, the file is then hashed on the other thread
- * while this one fsyncs it. */
-static int write_sections(struct uki_ctx *c, int fd, const char *name) {
-        struct piece pieces[MAX_PIECES];
-        size_t n = output_pieces(c, pieces);
-        struct pass csum = { .pieces = pieces, .n = n, .csum = PE_CSUM_INIT };
-        struct pass sha = { .pieces = pieces, .n = n, .sha = true };
-        int r, q;
-
-        pass_start(&csum);
-        r = lseek(fd, (off_t) c->b.img_len, SEEK_SET) < 0 ? -errno : 0;
-        if (r < 0)
-                log_error_errno(r, "'%s': cannot seek: %s", name, strerror(-r));
-        else
-                r = write_pieces(fd, name, pieces + 1, n - 1, c->b.img_len);
-        (void) pass_wait(&csum);
-        if (r < 0)
-                return r;
-        pe_put32(c->b.img + pe_builder_checksum_offset(&c->b), pe_csum_finish(&csum.csum));
-        if (lseek(fd, 0, SEEK_SET) < 0)
-                return log_error_errno(-errno, "'%s': cannot seek: %m", name);
-        r = write_pieces(fd, name, pieces, 1, 0);
-        if (r < 0 || !c->req->ret_sha256)
-                return r;
-        pass_start(&sha);
         fd_start_writeback(fd, 0, 0);
+        threaded = pthread_create(&thread, NULL, hash_output, &job) == 0;
         r = fs_fault("fsync");
         if (r >= 0 && fsync(fd) < 0)
                 r = -errno;
-        q = pass_wait(&sha);
+        if (threaded)
+                (void) pthread_join(thread, NULL);
+        else
+                hash_output(&job);
         if (r < 0)
                 return log_error_errno(r, "'%s': cannot write: %s", name, strerror(-r));
-        if (q < 0)
-                return q;
-        memcpy(c->req->ret_sha256, sha.hex, HASH_HEX_LEN);
+        if (job.r < 0)
+                return log_error_errno(job.r, "'%s': cannot read back: %s", name, strerror(-job.r));
+        memcpy(c->req->ret_sha256, job.hex, HASH_HEX_LEN);
         return 0;
 }
 
 static int write_output(struct uki_ctx *c) {
         _cleanup_fs_tmp_ struct fs_tmp t = FS_TMP_INIT;
-        const char *name = c->req->output;
+        _cleanup_free_ uint8_t *buf = malloc(COPY_BUFFER_SIZE);
+        struct out o = { .name = c->req->output, .csum = PE_CSUM_INIT, .buf = buf };
         int r;
 
-        r = map_inputs(c);
-        if (r < 0)
-                return r;
+        if (!buf)
+                return -ENOMEM;
         if (c->req->output_fd > 0) {
-                if (ftruncate(c->req->output_fd, 0) < 0 || lseek(c->req->output_fd, 0, SEEK_SET) < 0)
-                        return log_error_errno(-errno, "'%s': cannot rewind: %m", name);
-                return write_sections(c, c->req->output_fd, name);
+                o.fd = c->req->output_fd;
+                if (ftruncate(o.fd, 0) < 0 || lseek(o.fd, 0, SEEK_SET) < 0)
+                        return log_error_errno(-errno, "'%s': cannot rewind: %m", o.name);
+                r = write_sections(c, &o);
+                if (r >= 0 && c->req->ret_sha256)
+                        r = sync_and_hash(c, o.fd, o.name);
+                return r;
         }
         r = fs_tmp_open(c->req->rootfd, c->req->output, c->req->mode ?: 0644, &t);
         if (r < 0)
-                return log_error_errno(r, "'%s': cannot create a temporary file: %s", name, strerror(-r));
-        r = write_sections(c, t.fd, name);
+                return log_error_errno(r, "'%s': cannot create a temporary file: %s", o.name, strerror(-r));
+        o.fd = t.fd;
+        r = write_sections(c, &o);
+        if (r >= 0 && c->req->ret_sha256)
+                r = sync_and_hash(c, o.fd, o.name);
         if (r < 0)
                 return r;
         r = fs_tmp_commit(&t);
         if (r < 0)
-                return log_error_errno(r, "'%s': cannot commit: %s", name, strerror(-r));
+                return log_error_errno(r, "'%s': cannot commit: %s", o.name, strerror(-r));
         return 0;
 }
 

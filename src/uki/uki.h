@@ -49,8 +49,7 @@ struct uki_request {
 /* Assembles the UKI and writes it atomically to req->output: a temp file in the
  * target directory, renamed over the target after fsync; on failure the target
  * is untouched and no temp file is left (or, with output_fd, into that file).
- * The file inputs are mapped into memory (read where they cannot be) and
- * read once for the checksum, then written from there.
+ * The big inputs are streamed.
  * Errors: -EBADMSG for a malformed stub or kernel, -EINVAL for a signed stub
  * or a bad request, -ENOSPC when the stub has no room for the section headers,
  * -EFBIG past 4 GiB, -ENOENT for a missing input, I/O errors; each reported
