@@ -418,7 +418,9 @@ static int plan_pair(struct plan *p, struct kernel *k, const char *kident, char 
                 x->why = strdup(log_last_error());
                 return 0;
         }
-        r = dkms_conf_excluded(x->conf, k->kver, p->arch, k->config, &x->why);
+        /* (the config is parsed only for a package that asks about it) */
+        r = dkms_conf_excluded(x->conf, k->kver, p->arch,
+                               x->conf->build_exclusive_config[0] ? kernel_config(k) : NULL, &x->why);
         if (r < 0) {
                 x->action = ACTION_INVALID;
                 x->why = strdup(log_last_error());

@@ -66,7 +66,7 @@ static int build_start(void *userdata, pid_t *ret_pid) {
                 return -errno;
         if (pid == 0) {
                 char *hash = NULL;
-                (void) modsign_kernel_hash(x->kernel->config, &hash);
+                (void) modsign_kernel_hash(kernel_config(x->kernel), &hash);
                 struct build_request req = {
                         .root = u->run->root, .kernel = x->kernel, .conf = x->conf, .env = &x->env,
                         .pkg_dir = x->pkg->host_path, .work_dir = work, .log_path = log,

@@ -524,8 +524,8 @@ static int write_blob(struct gen *g, const char *path, char **files) {
 }
 
 static bool wants_microcode(const struct kernel *k) {
-        return !k->config || (streq_ptr(kconfig_get(k->config, "X86"), "y") &&
-                              streq_ptr(kconfig_get(k->config, "MICROCODE"), "y"));
+        const struct kconfig *c = kernel_config(k);
+        return !c || (streq_ptr(kconfig_get(c, "X86"), "y") && streq_ptr(kconfig_get(c, "MICROCODE"), "y"));
 }
 
 static int write_microcode(struct gen *g, int64_t mtime) {
@@ -602,7 +602,7 @@ int initramfs_builtin_generate(const struct initramfs_request *req) {
 
         r = builtin_request_check(req);
         if (r >= 0)
-                r = initramfs_compress_supported(req->kernel->config, req->kernel->kver, req->codec);
+                r = initramfs_compress_supported(kernel_config(req->kernel), req->kernel->kver, req->codec);
         if (r >= 0)
                 r = builtin_modset(req, MODSET_INFO, &s, NULL);
         if (r >= 0)

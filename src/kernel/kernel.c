@@ -487,54 +487,118 @@ int kernel_resolve_build_dir(const struct root *root, const char *kver, char **r
 
 /* --------------------------------------------------------------- config */
 
-/* Tries one config file; 0 and sets k->config on success, -ENOENT to go on. */
-static int try_config(struct kernel *k, int dirfd, const char *path, const char *host_path) {
-        _cleanup_kconfig_ struct kconfig *c = NULL;
-        int r;
+#define CONFIG_PEEK 4096
 
-        if (!host_path)
-                return -ENOMEM;
-        r = kconfig_load_at(dirfd, path, &c);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                if (!is_absent(r))
-                        log_warning("'%s': %s, ignoring", host_path, strerror(-r));
-                return -ENOENT;
+/* Whether path below dirfd looks like a config: a regular file with a
+ * CONFIG_ line near its start (a .config has one within its first lines). One
+ * that is there but is not is skipped with a warning naming host. */
+static bool config_candidate(int dirfd, const char *path, const char *host) {
+        _cleanup_close_ int fd = -EBADF;
+        char buf[CONFIG_PEEK + 1];
+        struct stat st;
+        ssize_t n;
+
+        if (!path)
+                return false;
+        fd = fs_open(dirfd, path, O_RDONLY | O_NONBLOCK, 0);
+        if (fd < 0) {
+                if (!is_absent(fd))
+                        log_warning("'%s': %s, ignoring", strempty(host), strerror(-fd));
+                return false;
         }
-        if (c->n == 0) {
-                log_warning("'%s': no CONFIG_ lines, ignoring", host_path);
-                return -ENOENT;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                log_warning("'%s': %s, ignoring", strempty(host),
+                            S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
+                return false;
         }
-        k->config_path = strdup(host_path);
-        if (!k->config_path)
+        n = read(fd, buf, CONFIG_PEEK);
+        if (n < 0) {
+                log_warning("'%s': %m, ignoring", strempty(host));
+                return false;
+        }
+        buf[n] = 0;
+        if (!memmem(buf, (size_t) n, "CONFIG_", 7)) {
+                log_warning("'%s': no CONFIG_ lines, ignoring", strempty(host));
+                return false;
+        }
+        return true;
+}
+
+/* Chooses the config: the headers' .config, else /boot/config-KVER, else
+ * MODDIR/config. It is read and parsed on first use (kernel_config()): a sync
+ * that builds nothing needs only its hash, from the hash cache. */
+static int find_config(const struct root *root, struct kernel *k, char *const *dirs, int build_fd) {
+        _cleanup_free_ char *boot = strdup_printf("/boot/config-%s", k->kver);
+        int dirfd = -EBADF;
+        char *rel = NULL, *host = NULL;
+
+        if (!boot)
                 return -ENOMEM;
-        k->config = TAKE_PTR(c);
+        if (build_fd >= 0) {
+                _cleanup_free_ char *h = path_join(k->build_dir, ".config");
+                if (!h)
+                        return -ENOMEM;
+                if (config_candidate(build_fd, ".config", h)) {
+                        dirfd = build_fd;
+                        rel = strdup(".config");
+                        host = TAKE_PTR(h);
+                }
+        }
+        if (!rel) {
+                _cleanup_free_ char *h = root_host_path(root, boot);
+                if (!h)
+                        return -ENOMEM;
+                if (config_candidate(root->fd, boot, h)) {
+                        dirfd = root->fd;
+                        rel = TAKE_PTR(boot);
+                        host = TAKE_PTR(h);
+                }
+        }
+        for (char *const *d = dirs; *d && !rel; d++) {
+                _cleanup_free_ char *p = path_join(*d, "config"), *h = p ? root_host_path(root, p) : NULL;
+                if (!h)
+                        return -ENOMEM;
+                if (config_candidate(root->fd, p, h)) {
+                        dirfd = root->fd;
+                        rel = TAKE_PTR(p);
+                        host = TAKE_PTR(h);
+                }
+        }
+        if (!rel)
+                return 0;
+        k->config_dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        if (!host || k->config_dirfd < 0) {
+                free(rel);
+                free(host);
+                return k->config_dirfd < 0 ? -errno : -ENOMEM;
+        }
+        k->config_rel = rel;
+        k->config_path = host;
         return 0;
 }
 
-static int try_config_in_root(const struct root *root, struct kernel *k, const char *path) {
-        _cleanup_free_ char *host_path = path ? root_host_path(root, path) : NULL;
-        return path ? try_config(k, root->fd, path, host_path) : -ENOMEM;
-}
-
-/* The headers' .config, else /boot/config-KVER, else MODDIR/config. */
-static int load_config(const struct root *root, struct kernel *k, char *const *dirs, int build_fd) {
-        _cleanup_free_ char *boot = strdup_printf("/boot/config-%s", k->kver);
+const struct kconfig *kernel_config(const struct kernel *k_) {
+        /* logically const: the parse is cached */
+        struct kernel *k = (struct kernel *) k_;
+        _cleanup_kconfig_ struct kconfig *c = NULL;
         int r;
 
-        if (build_fd >= 0) {
-                _cleanup_free_ char *host_path = path_join(k->build_dir, ".config");
-                r = try_config(k, build_fd, ".config", host_path);
-                if (r != -ENOENT)
-                        return r;
-        }
-        r = try_config_in_root(root, k, boot);
-        for (char *const *d = dirs; r == -ENOENT && *d; d++) {
-                _cleanup_free_ char *p = path_join(*d, "config");
-                r = try_config_in_root(root, k, p);
-        }
-        return r == -ENOENT ? 0 : r;
+        if (k->config || k->config_tried || !k->config_rel)
+                return k->config;
+        k->config_tried = true;
+        r = kconfig_load_at(k->config_dirfd, k->config_rel, &c);
+        if (r < 0)
+                log_warning("'%s': %s, ignoring", k->config_path, strerror(-r));
+        else if (c->n == 0)
+                log_warning("'%s': no CONFIG_ lines, ignoring", k->config_path);
+        else
+                k->config = TAKE_PTR(c);
+        return k->config;
+}
+
+enum module_compress kernel_compress(const struct kernel *k) {
+        const struct kconfig *c = kernel_config(k);
+        return c ? kconfig_module_compress(c) : k->compress;
 }
 
 /* --------------------------------------------------------------- kernels */
@@ -547,6 +611,9 @@ struct kernel *kernel_free(struct kernel *k) {
         free(k->image);
         free(k->build_dir);
         free(k->config_path);
+        if (k->config_rel) /* config_dirfd is set with it */
+                close(k->config_dirfd);
+        free(k->config_rel);
         kconfig_free(k->config);
         free(k);
         return NULL;
@@ -566,13 +633,10 @@ static int kernel_load_details(const struct root *root, struct kernel *k, char *
         r = resolve_build(root, dirs, &k->build_dir, &build_fd);
         if (r < 0 && r != -ENOENT)
                 return r;
-        r = load_config(root, k, dirs, build_fd);
+        r = find_config(root, k, dirs, build_fd);
         if (r < 0)
                 return r;
-        if (k->config) {
-                k->compress = kconfig_module_compress(k->config);
-                return 0;
-        }
+        /* what kernel_compress() says without a config (a peek at modules.dep) */
         return guess_compress(root, dirs, &k->compress);
 }
 
@@ -591,6 +655,8 @@ int kernel_load(const struct root *root, const char *kver, struct kernel **ret) 
                 return -ENOENT;
         }
         k = calloc(1, sizeof *k);
+        if (k)
+                k->config_dirfd = -EBADF;
         if (!k || !(k->kver = strdup(kver)) || !(k->modules_dir = strdup(dirs[0])))
                 return -ENOMEM;
         r = find_image(root, kver, dirs, &k->image);

@@ -31,9 +31,20 @@ struct kernel {
         char *build_dir;  /* host path of the headers (the resolved `build` link); NULL without headers */
         char *config_path;/* host path of the .config used (headers' .config, else /boot/config-KVER,
                            * else modules dir `config`); NULL if none */
-        struct kconfig *config; /* NULL if no config found */
-        enum module_compress compress; /* how the kernel's own modules are compressed */
+        /* the config, parsed by kernel_config() on first use; read it only through that */
+        struct kconfig *config;
+        bool config_tried;
+        int config_dirfd; /* config_rel is below it (the headers, or the root) */
+        char *config_rel;
+        enum module_compress compress; /* guessed from the modules; see kernel_compress() */
 };
+
+/* The kernel's config, read and parsed on first use (cached in k); NULL without
+ * one, or when it cannot be read or has no CONFIG_ lines (a warning, once). */
+const struct kconfig *kernel_config(const struct kernel *k);
+/* How the kernel's own modules are compressed: as its config says, else as
+ * its modules.dep (or a few of its modules) show. */
+enum module_compress kernel_compress(const struct kernel *k);
 
 struct kernel *kernel_free(struct kernel *k);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct kernel *, kernel_free)
@@ -43,9 +54,9 @@ void kernel_list_free(struct kernel **l, size_t n);
 /* Loads one kernel into *ret (free with kernel_free()); -ENOENT when KVER is not
  * an installed kernel (no modules dir or no image; not logged), -EINVAL for an
  * invalid KVER. Never fails for missing or dangling headers (build_dir NULL) nor
- * for an unreadable config (a warning; the next candidate is tried). Cheap: stats,
- * one readlink, and reading the config; without a config the module compression
- * is guessed from modules.dep's first line or a few files under kernel/. */
+ * for a config that cannot be read (kernel_config() warns when it is first
+ * used). Cheap: stats, one readlink, a peek at modules.dep; the config is read
+ * only when kernel_config() or kernel_compress() needs it. */
 int kernel_load(const struct root *root, const char *kver, struct kernel **ret);
 /* All installed kernels, newest first (kver_compare), as an array of n kernels
  * (NULL when none) for kernel_list_free(). Leftover dirs are skipped (debug

@@ -477,7 +477,7 @@ static int sign_one(struct ctx *c, const struct dkms_module *m, const char *path
 
 /* Strips, signs and compresses the staged copy, as root. */
 static int stage_one(struct ctx *c, const struct dkms_module *m, const char *stage_host) {
-        enum module_compress comp = c->req->kernel->compress;
+        enum module_compress comp = kernel_compress(c->req->kernel);
         _cleanup_free_ char *dst = strdup_printf("%s/%s.ko", stage_host, m->dest_name);
         int r = 0;
 

@@ -81,8 +81,8 @@ static int stage_all(const struct root *root, const struct kernel *k, const stru
                 return log_error_errno(r, "'%s': cannot create: %s", dir, strerror(-r));
         }
         for (size_t i = 0; i < conf->n_modules; i++) {
-                _cleanup_free_ char *src = modpkg_staged_path(work_dir, &conf->modules[i], k->compress);
-                _cleanup_free_ char *name = modpkg_installed_name(&conf->modules[i], k->compress);
+                _cleanup_free_ char *src = modpkg_staged_path(work_dir, &conf->modules[i], kernel_compress(k));
+                _cleanup_free_ char *name = modpkg_installed_name(&conf->modules[i], kernel_compress(k));
                 _cleanup_free_ char *dst = name ? path_join(dir, name) : NULL;
                 _cleanup_free_ char *kept = modpkg_kept_path(work_dir, &conf->modules[i]);
                 struct stat st;

@@ -453,18 +453,18 @@ TEST(discover_fake_root) {
         ASSERT_STREQ(l[0]->modules_dir, "/usr/lib/modules/6.12.0-amd64");
         ASSERT_TRUE(l[0]->build_dir && startswith(l[0]->build_dir, f.root.path)); /* the root wins */
         ASSERT_TRUE(endswith(l[0]->config_path, "/.config") && startswith(l[0]->config_path, f.root.path));
-        ASSERT_EQ(l[0]->compress, MODULE_COMPRESS_XZ);
+        ASSERT_EQ(kernel_compress(l[0]), MODULE_COMPRESS_XZ);
 
         ASSERT_STREQ(l[1]->image, "/usr/lib/modules/6.12.0-rc7-amd64/vmlinuz");
         ASSERT_NULL(l[1]->build_dir);
         ASSERT_TRUE(endswith(l[1]->config_path, "/usr/lib/modules/6.12.0-rc7-amd64/config"));
-        ASSERT_EQ(l[1]->compress, MODULE_COMPRESS_XZ);
+        ASSERT_EQ(kernel_compress(l[1]), MODULE_COMPRESS_XZ);
 
         ASSERT_STREQ(l[2]->image, "/boot/vmlinuz-6.1.0-50-amd64");
         ASSERT_STREQ(l[2]->build_dir, hdr); /* the host path, as the link says */
         ASSERT_TRUE(startswith(l[2]->config_path, hdr));
-        ASSERT_TRUE(l[2]->config != NULL);
-        ASSERT_EQ(l[2]->compress, MODULE_COMPRESS_ZSTD); /* the headers' config before /boot's */
+        ASSERT_TRUE(kernel_config(l[2]) != NULL);
+        ASSERT_EQ(kernel_compress(l[2]), MODULE_COMPRESS_ZSTD); /* the headers' config before /boot's */
 
         ASSERT_TRUE(logged("bad name': not a valid kernel version, skipping"));
         ASSERT_TRUE(logged("6.0.0-old"));
@@ -551,7 +551,7 @@ TEST(discover_legacy_lib_modules) {
         ASSERT_STREQ(l[1]->kver, "6.1.0-55-amd64");
         ASSERT_STREQ(l[1]->modules_dir, "/lib/modules/6.1.0-55-amd64"); /* the one with the kernel's modules */
         ASSERT_TRUE(l[1]->build_dir && endswith(l[1]->build_dir, "/headers-A"));
-        ASSERT_EQ(l[1]->compress, MODULE_COMPRESS_XZ);
+        ASSERT_EQ(kernel_compress(l[1]), MODULE_COMPRESS_XZ);
         ASSERT_TRUE(logged("/lib/modules/bad name': not a valid kernel version, skipping"));
         kernel_list_free(l, n);
 
@@ -613,9 +613,9 @@ TEST(kernel_load_image_symlink_in_root) {
         ASSERT_OK(kernel_load(&f.root, "6.0.3", &k));
         ASSERT_STREQ(k->image, "/boot/vmlinuz-6.0.3");
         ASSERT_NULL(k->build_dir);
-        ASSERT_NULL(k->config);
+        ASSERT_NULL(kernel_config(k));
         ASSERT_NULL(k->config_path);
-        ASSERT_EQ(k->compress, MODULE_COMPRESS_NONE);
+        ASSERT_EQ(kernel_compress(k), MODULE_COMPRESS_NONE);
 }
 
 /* Resolves the build link of kernel "6.1.0-1" after making it with target. */
@@ -699,7 +699,7 @@ TEST(build_dir_real_directory) {
         ASSERT_STREQ(got, want);
         ASSERT_OK(kernel_load(&f.root, "6.1.0-1", &k));
         ASSERT_STREQ(k->build_dir, want);
-        ASSERT_EQ(k->compress, MODULE_COMPRESS_GZIP);
+        ASSERT_EQ(kernel_compress(k), MODULE_COMPRESS_GZIP);
 }
 
 TEST(build_dir_missing_or_broken) {
@@ -759,17 +759,17 @@ TEST(config_fallbacks) {
         ASSERT_OK(kernel_load(&f.root, "6.1.0-1", &a));
         boot = strdup_printf("%s/boot/config-6.1.0-1", f.root.path);
         ASSERT_STREQ(a->config_path, boot);
-        ASSERT_EQ(a->compress, MODULE_COMPRESS_GZIP);
+        ASSERT_EQ(kernel_compress(a), MODULE_COMPRESS_GZIP);
         ASSERT_OK(kernel_load(&f.root, "6.1.0-2", &b));
         ASSERT_TRUE(endswith(b->config_path, "/usr/lib/modules/6.1.0-2/config"));
-        ASSERT_EQ(b->compress, MODULE_COMPRESS_XZ);
+        ASSERT_EQ(kernel_compress(b), MODULE_COMPRESS_XZ);
         ASSERT_OK(kernel_load(&f.root, "6.1.0-3", &c));
         ASSERT_TRUE(endswith(c->config_path, "/usr/lib/modules/6.1.0-3/config"));
-        ASSERT_EQ(c->compress, MODULE_COMPRESS_ZSTD);
+        ASSERT_EQ(kernel_compress(c), MODULE_COMPRESS_ZSTD);
         ASSERT_TRUE(logged("/boot/config-6.1.0-3': no CONFIG_ lines, ignoring"));
         ASSERT_OK(kernel_load(&f.root, "6.1.0-4", &d));
         ASSERT_NULL(d->config_path);
-        ASSERT_NULL(d->config);
+        ASSERT_NULL(kernel_config(d));
         ASSERT_TRUE(logged("/boot/config-6.1.0-4': Is a directory, ignoring"));
 }
 
@@ -792,14 +792,14 @@ TEST(compress_guessed_without_config) {
         ASSERT_OK(fake_open(&f));
 
         ASSERT_OK(kernel_load(&f.root, "6.1.0-1", &a));
-        ASSERT_EQ(a->compress, MODULE_COMPRESS_ZSTD);
-        ASSERT_NULL(a->config);
+        ASSERT_EQ(kernel_compress(a), MODULE_COMPRESS_ZSTD);
+        ASSERT_NULL(kernel_config(a));
         ASSERT_OK(kernel_load(&f.root, "6.1.0-2", &b));
-        ASSERT_EQ(b->compress, MODULE_COMPRESS_GZIP);
+        ASSERT_EQ(kernel_compress(b), MODULE_COMPRESS_GZIP);
         ASSERT_OK(kernel_load(&f.root, "6.1.0-3", &c));
-        ASSERT_EQ(c->compress, MODULE_COMPRESS_NONE);
+        ASSERT_EQ(kernel_compress(c), MODULE_COMPRESS_NONE);
         ASSERT_OK(kernel_load(&f.root, "6.1.0-4", &d));
-        ASSERT_EQ(d->compress, MODULE_COMPRESS_NONE);
+        ASSERT_EQ(kernel_compress(d), MODULE_COMPRESS_NONE);
 }
 
 TEST(compress_guess_does_not_follow_symlinks) {
@@ -816,7 +816,7 @@ TEST(compress_guess_does_not_follow_symlinks) {
         }
         ASSERT_OK(fake_open(&f));
         ASSERT_OK(kernel_load(&f.root, "6.1.0-1", &k));
-        ASSERT_EQ(k->compress, MODULE_COMPRESS_NONE);
+        ASSERT_EQ(kernel_compress(k), MODULE_COMPRESS_NONE);
 }
 
 TEST(kbuild_fragment_mismatches) {
