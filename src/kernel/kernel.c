@@ -528,52 +528,33 @@ static bool config_candidate(int dirfd, const char *path, const char *host) {
  * MODDIR/config. It is read and parsed on first use (kernel_config()): a sync
  * that builds nothing needs only its hash, from the hash cache. */
 static int find_config(const struct root *root, struct kernel *k, char *const *dirs, int build_fd) {
-        _cleanup_free_ char *boot = strdup_printf("/boot/config-%s", k->kver);
-        int dirfd = -EBADF;
-        char *rel = NULL, *host = NULL;
+        _cleanup_strv_free_ char **rels = NULL, **hosts = NULL;
+        size_t n;
 
-        if (!boot)
+        /* candidates in order, as (below dirfd, host path) pairs */
+        if (build_fd >= 0 &&
+            (strv_push(&rels, ".config") < 0 || strv_consume(&hosts, path_join(k->build_dir, ".config")) < 0))
                 return -ENOMEM;
-        if (build_fd >= 0) {
-                _cleanup_free_ char *h = path_join(k->build_dir, ".config");
-                if (!h)
+        if (strv_pushf(&rels, "/boot/config-%s", k->kver) < 0)
+                return -ENOMEM;
+        for (char *const *d = dirs; *d; d++)
+                if (strv_consume(&rels, path_join(*d, "config")) < 0)
                         return -ENOMEM;
-                if (config_candidate(build_fd, ".config", h)) {
-                        dirfd = build_fd;
-                        rel = strdup(".config");
-                        host = TAKE_PTR(h);
-                }
-        }
-        if (!rel) {
-                _cleanup_free_ char *h = root_host_path(root, boot);
-                if (!h)
+        for (size_t i = strv_length(hosts); rels[i]; i++)
+                if (strv_consume(&hosts, root_host_path(root, rels[i])) < 0)
                         return -ENOMEM;
-                if (config_candidate(root->fd, boot, h)) {
-                        dirfd = root->fd;
-                        rel = TAKE_PTR(boot);
-                        host = TAKE_PTR(h);
-                }
+        n = strv_length(rels);
+        for (size_t i = 0; i < n; i++) {
+                int dirfd = build_fd >= 0 && i == 0 ? build_fd : root->fd;
+                if (!config_candidate(dirfd, rels[i], hosts[i]))
+                        continue;
+                k->config_dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+                if (k->config_dirfd < 0)
+                        return -errno;
+                k->config_rel = strdup(rels[i]);
+                k->config_path = strdup(hosts[i]);
+                return k->config_rel && k->config_path ? 0 : -ENOMEM;
         }
-        for (char *const *d = dirs; *d && !rel; d++) {
-                _cleanup_free_ char *p = path_join(*d, "config"), *h = p ? root_host_path(root, p) : NULL;
-                if (!h)
-                        return -ENOMEM;
-                if (config_candidate(root->fd, p, h)) {
-                        dirfd = root->fd;
-                        rel = TAKE_PTR(p);
-                        host = TAKE_PTR(h);
-                }
-        }
-        if (!rel)
-                return 0;
-        k->config_dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-        if (!host || k->config_dirfd < 0) {
-                free(rel);
-                free(host);
-                return k->config_dirfd < 0 ? -errno : -ENOMEM;
-        }
-        k->config_rel = rel;
-        k->config_path = host;
         return 0;
 }
 
