@@ -350,9 +350,11 @@ static int uki_request_for(const struct ctx *c, const struct entry *e, char *kee
 }
 
 /* Assembles the UKI into the stage dir (to be signed on its way to $BOOT);
- * returns its root-relative path. */
+ * returns its root-relative path. The staged file is read once and removed:
+ * it is not made durable (the signed copy is). */
 static int build_uki(const struct ctx *c, const struct entry *e, char **ret) {
         _cleanup_free_ char *out = strdup_printf(BOOT_STAGE_DIR "/%s.efi", e->k->kver);
+        _cleanup_close_ int fd = -EBADF;
         char *keep[4] = {};
         struct uki_request req;
         int r;
@@ -361,8 +363,12 @@ static int build_uki(const struct ctx *c, const struct entry *e, char **ret) {
         if (r >= 0)
                 r = fs_mkdir_p(c->root->fd, BOOT_STAGE_DIR, 0700);
         if (r >= 0) {
+                fd = fs_open(c->root->fd, out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+                r = fd < 0 ? log_error_errno(fd, "'%s': cannot create: %s", out, strerror(-fd)) : 0;
+        }
+        if (r >= 0) {
                 req.output = out;
-                req.mode = 0600;
+                req.output_fd = fd;
                 r = uki_build(&req);
         }
         for (size_t i = 0; i < ELEMENTSOF(keep); i++)
