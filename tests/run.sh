@@ -159,6 +159,8 @@ suite() {
 }
 if [[ " ${builds_ok[*]} " == *" build-san "* ]]; then
         export DISTKERNEL=build-san/distkernel
+        # the whole-sync fault sweep with the plain build (see t-sync-faults.sh)
+        if [[ " ${builds_ok[*]} " == *" build "* ]]; then export FAULT_DISTKERNEL=build/distkernel; fi
         suite "integration tests (build-san)" bash tests/integration/run.sh
         suite "boot tests" bash tests/boot/run.sh
         suite "UKI boot test" bash tests/uki/boot-uki.sh
