@@ -190,8 +190,6 @@ static int stage_one(const struct root *root, struct publish_item *it) {
                 if (r >= 0)
                         fd_start_writeback(it->tmp.fd, 0, 0);
                 if (r >= 0)
-                        r = lseek(it->tmp.fd, 0, SEEK_SET) < 0 ? -errno : 0;
-                if (r >= 0)
                         r = hash_fd(it->tmp.fd, it->file.sha256);
         } else if (it->source) {
                 r = copy_hashing(in, it->tmp.fd, h, it->source);

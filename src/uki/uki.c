@@ -395,7 +395,7 @@ static int write_sections(struct uki_ctx *c, struct out *o) {
 }
 
 /* The SHA-256 of the finished output, read back on a thread of its own while
- * the main one fsyncs it (pread: the two share no file offset). */
+ * the main one fsyncs it (hash_fd() preads: the two share no file offset). */
 struct hash_job {
         int fd;
         char hex[HASH_HEX_LEN];
@@ -404,29 +404,7 @@ struct hash_job {
 
 static void *hash_output(void *userdata) {
         struct hash_job *j = userdata;
-        _cleanup_hasher_ struct hasher *h = hasher_new();
-        uint8_t buf[64 << 10];
-        off_t off = 0;
-
-        if (!h) {
-                j->r = -ENOMEM;
-                return NULL;
-        }
-        for (;;) {
-                ssize_t n = pread(j->fd, buf, sizeof buf, off);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        j->r = -errno;
-                        return NULL;
-                }
-                if (n == 0)
-                        break;
-                hasher_add(h, buf, (size_t) n);
-                off += n;
-        }
-        hasher_final(h, j->hex);
-        j->r = 0;
+        j->r = hash_fd(j->fd, j->hex);
         return NULL;
 }
 

@@ -74,11 +74,12 @@ void hash_buf(const void *data, size_t len, char ret_hex[HASH_HEX_LEN]) {
 int hash_fd(int fd, char ret_hex[HASH_HEX_LEN]) {
         _cleanup_hasher_ struct hasher *h = hasher_new();
         char buf[1 << 16];
+        off_t off = 0;
 
         if (!h)
                 return -ENOMEM;
         for (;;) {
-                ssize_t n = read(fd, buf, sizeof buf);
+                ssize_t n = pread(fd, buf, sizeof buf, off);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -87,6 +88,7 @@ int hash_fd(int fd, char ret_hex[HASH_HEX_LEN]) {
                 if (n == 0)
                         break;
                 hasher_add(h, buf, (size_t) n);
+                off += n;
         }
         hasher_final(h, ret_hex);
         return 0;

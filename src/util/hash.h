@@ -18,5 +18,7 @@ void hasher_add_str(struct hasher *h, const char *s);
 void hasher_final(struct hasher *h, char ret_hex[HASH_HEX_LEN]);
 
 void hash_buf(const void *data, size_t len, char ret_hex[HASH_HEX_LEN]);
+/* The whole file from offset 0, whatever fd's offset (pread: safe on a second
+ * thread while another uses fd). */
 int hash_fd(int fd, char ret_hex[HASH_HEX_LEN]);
 int hash_file_at(int rootfd, const char *path, char ret_hex[HASH_HEX_LEN]);

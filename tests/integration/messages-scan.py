@@ -104,16 +104,21 @@ def calls(text):
             i += 1
 
 
+def string_end(text, j):
+    """The index of the quote that closes the C string or char literal at j."""
+    k, n = j + 1, len(text)
+    while k < n and text[k] != text[j]:
+        k += 2 if text[k] == "\\" else 1
+    return k
+
+
 def split_args(args):
     """The top-level comma-separated arguments of a call."""
     parts, depth, start, j, n = [], 0, 0, 0, len(args)
     while j < n:
         c = args[j]
         if c in "\"'":
-            k = j + 1
-            while k < n and args[k] != c:
-                k += 2 if args[k] == "\\" else 1
-            j = k
+            j = string_end(args, j)
         elif c in "([{":
             depth += 1
         elif c in ")]}":
@@ -131,10 +136,7 @@ def matching_paren(text, i):
     while j < n:
         c = text[j]
         if c in "\"'":
-            k = j + 1
-            while k < n and text[k] != c:
-                k += 2 if text[k] == "\\" else 1
-            j = k
+            j = string_end(text, j)
         elif c == "(":
             depth += 1
         elif c == ")":
