@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include "modpkg/build.h"
+#include "modpkg/depmod.h"
 #include "modpkg/install.h"
 #include "util/log.h"
 #include "util/spawn.h"
@@ -242,9 +243,14 @@ int modpkg_depmod_start(const struct root *root, const char *kver, int log_fd, p
         struct spawn s = SPAWN_INIT;
         int r;
 
-        /* depmod writes its indexes at the host path ROOT/lib/modules/KVER */
         if (!dir)
                 return -ENOMEM;
+        r = modpkg_depmod_update(root, kver, log_fd);
+        if (r != 0) {
+                *ret_pid = 0;
+                return r < 0 ? r : 0;
+        }
+        /* depmod writes its indexes at the host path ROOT/lib/modules/KVER */
         r = root_host_dir(root, dir, "run depmod", &host);
         if (r < 0)
                 return r;
@@ -257,7 +263,7 @@ int modpkg_depmod_start(const struct root *root, const char *kver, int log_fd, p
 int modpkg_depmod(const struct root *root, const char *kver, int log_fd) {
         pid_t pid;
         int r = modpkg_depmod_start(root, kver, log_fd, &pid);
-        return r < 0 ? r : spawn_wait(pid);
+        return r < 0 ? r : pid == 0 ? 0 : spawn_wait(pid);
 }
 
 void modpkg_post_install(const struct root *root, const struct dkms_conf *conf, const char *pkg_dir,

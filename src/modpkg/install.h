@@ -27,7 +27,10 @@ int modpkg_install(const struct root *root, struct state *st, const struct kerne
 int modpkg_uninstall(const struct root *root, struct state *st, const char *kver,
                      const char *name, const char *version);
 
-/* Runs depmod -b ROOT KVER; returns its exit status or -errno. */
+/* Brings the module indexes of kver up to date: in place when
+ * modpkg_depmod_update() can (then *ret_pid is 0), else by running depmod -b
+ * ROOT KVER, its output to log_fd. modpkg_depmod() waits for it and returns
+ * depmod's exit status, or -errno. */
 int modpkg_depmod(const struct root *root, const char *kver, int log_fd);
 int modpkg_depmod_start(const struct root *root, const char *kver, int log_fd, pid_t *ret_pid);
 
