@@ -37,7 +37,8 @@ struct dmod {
         char *name;             /* the module name: basename to the first '.', '-' as '_' */
         size_t walk;            /* 1-based position in the tree walk; 0: removed */
         long order;             /* line in modules.order; 0: not listed */
-        bool fresh;             /* added or changed since the indexes were written */
+        bool newer;             /* its mtime is newer than the indexes' */
+        bool fresh;             /* read with libkmod: added, newer, or not the kernel's */
         struct span dep;        /* old modules.dep line, without the newline */
         struct span text[_TXT_MAX]; /* old lines in the text indexes */
         struct strbuf new_text[_TXT_MAX]; /* fresh: its lines */
@@ -45,6 +46,7 @@ struct dmod {
         size_t *direct, n_direct; /* fresh: the modules it needs directly */
         size_t *all, n_all;     /* everything it needs, in load order (computed on demand) */
         int mark;               /* closure: 0 not yet, 1 in progress, 2 done */
+        bool suspect;           /* the lines of modules needing it may be stale */
         uint32_t idx;           /* position in the indexes */
 };
 
@@ -293,7 +295,7 @@ static int walk(struct dm *d, int dfd, const char *rel) {
                 }
                 r = add_mod(d, TAKE_PTR(p), d->n + 1);
                 if (r >= 0 && ts_newer_or_same(st.st_mtim, d->stamp))
-                        d->m[d->n - 1].fresh = true;
+                        d->m[d->n - 1].newer = d->m[d->n - 1].fresh = true;
         }
         closedir(dir);
         return r;
@@ -340,21 +342,16 @@ static int read_deps(struct dm *d) {
                         if (!p || add_mod(d, p, 0) < 0)
                                 return -ENOMEM;
                         i = (ssize_t) d->n - 1;
-                        d->removed++;
                 } else if (d->m[i].dep.p)
                         return give_up(d, "'%s/modules.dep' lists '%.*s' twice", d->dir, (int) (colon - l), l);
-                else if (d->m[i].fresh)
-                        d->changed++;
                 d->m[i].dep = (struct span) { l, (size_t) (nl - l) };
                 l = *nl ? nl + 1 : nl;
         }
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n_tree; i++)
-                if (!d->m[i].dep.p) {
+                if (!d->m[i].dep.p)
                         d->m[i].fresh = true;
-                        d->added++;
-                }
         if (d->n != n_tree) { /* the removed ones join the path lookup */
                 size_t *b = reallocarray(d->by_path, d->n, sizeof *b);
                 if (!b)
@@ -387,12 +384,7 @@ static int index_names(struct dm *d) {
                         lose = startswith(a->path, "updates") ? b : a;
                 else
                         lose = a->walk < b->walk ? b : a;
-                /* the one not indexed leaves the tree; once indexed, it was removed */
-                if (lose->dep.p) {
-                        d->removed++;
-                        d->changed -= lose->fresh;
-                } else
-                        d->added -= lose->fresh;
+                /* it leaves the tree; once indexed, it was removed */
                 lose->walk = 0;
                 lose->fresh = false;
                 if (lose == b)
@@ -407,13 +399,14 @@ static int index_names(struct dm *d) {
         return 0;
 }
 
-/* An unchanged module that needs a removed or changed one would need its
- * line (and perhaps others) recomputed: depmod's job. */
-static int check_users(struct dm *d) {
+/* An unchanged module's line lists everything it needs; if one of those is
+ * removed, or changed, or now needs something else, the line is stale, and
+ * so may be others: depmod's job. */
+static int check_suspects(struct dm *d) {
         bool any = false;
 
         for (size_t i = 0; i < d->n && !any; i++)
-                any = d->m[i].dep.p && (!d->m[i].walk || d->m[i].fresh);
+                any = d->m[i].suspect;
         if (!any)
                 return 0;
         for (size_t i = 0; i < d->n; i++) {
@@ -430,12 +423,48 @@ static int check_users(struct dm *d) {
                         if (p + len > end)
                                 len = (size_t) (end - p);
                         j = len ? find_path(d, p, len) : -1;
-                        if (j >= 0 && (!d->m[j].walk || d->m[j].fresh))
+                        if (j >= 0 && d->m[j].suspect)
                                 return give_up(d, "'%s' needs '%s', which changed", m->path, d->m[j].path);
                         p += len;
                 }
         }
         return 0;
+}
+
+static int check_users(struct dm *d) {
+        for (size_t i = 0; i < d->n; i++)
+                d->m[i].suspect = d->m[i].dep.p && (!d->m[i].walk || d->m[i].newer);
+        return check_suspects(d);
+}
+
+/* Whether a module read again needs what its old line says. */
+static bool same_needs(const struct dm *d, const struct dmod *m) {
+        const char *p = memchr(m->dep.p, ':', m->dep.n) + 1, *end = m->dep.p + m->dep.n;
+        size_t n = 0;
+
+        while (p < end) {
+                size_t len;
+                bool found = false;
+                p += strspn(p, " ");
+                len = strcspn(p, " \n");
+                if (p + len > end)
+                        len = (size_t) (end - p);
+                for (size_t k = 0; len && k < m->n_all && !found; k++)
+                        found = strncmp(d->m[m->all[k]].path, p, len) == 0 && !d->m[m->all[k]].path[len];
+                if (len && !found)
+                        return false;
+                n += len > 0;
+                p += len;
+        }
+        return n == m->n_all;
+}
+
+static int check_reread(struct dm *d) {
+        for (size_t i = 0; i < d->n; i++) {
+                struct dmod *m = &d->m[i];
+                m->suspect = m->walk && m->fresh && m->dep.p && !m->newer && !same_needs(d, m);
+        }
+        return check_suspects(d);
 }
 
 /* modules.order: depmod lists the modules named there first, in its order
@@ -465,6 +494,17 @@ static int read_order(struct dm *d) {
                 l = nl + 1;
         }
         return r;
+}
+
+/* The modules the kernel did not bring (modules.order does not list them)
+ * are read again every time: one may need a symbol that was not there when
+ * its line was written and is now. The kernel's own modules were linked
+ * against each other and vmlinux, so what they need is in their lines. */
+static int reread_unlisted(struct dm *d) {
+        for (size_t i = 0; i < d->n; i++)
+                if (d->m[i].walk && !d->m[i].order)
+                        d->m[i].fresh = true;
+        return 0;
 }
 
 /* A module's lines in a text index, which depmod writes module by module. */
@@ -1074,8 +1114,9 @@ static int write_all(struct dm *d, struct outputs *o) {
 
 static int update(struct dm *d) {
         int (*const steps[])(struct dm *) = {
-                check_config, check_stamp, NULL /* walk */, read_deps, index_names, check_users,
-                read_order, read_texts, read_symbols, read_fresh, resolve, order_modules, fresh_closures,
+                check_config, check_stamp, NULL /* walk */, read_deps, read_order, reread_unlisted,
+                index_names, check_users, read_texts, read_symbols, read_fresh, resolve, order_modules,
+                fresh_closures, check_reread,
         };
         _cleanup_(outputs_done) struct outputs o = {};
         int r = 0;
@@ -1092,6 +1133,12 @@ static int update(struct dm *d) {
         }
         if (r < 0 || d->reason)
                 return r;
+        for (size_t i = 0; i < d->n; i++) {
+                const struct dmod *m = &d->m[i];
+                d->added += m->walk && !m->dep.p;
+                d->changed += m->walk && m->dep.p && m->newer;
+                d->removed += !m->walk && m->dep.p;
+        }
         if (!d->added && !d->changed && !d->removed)
                 return 1; /* nothing to do */
         r = emit(d, &o);
