@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "modpkg/depmod.h"
 #include "modpkg/modindex.h"
@@ -541,6 +542,9 @@ static int read_texts(struct dm *d) {
                         if (!*nl)
                                 return give_up(d, "'%s/%s' does not end in a newline", d->dir, txt_name[t]);
                         nm = line_module(t, l, nl, &len);
+                        if ((t == TXT_ALIAS && (!startswith(l, "alias ") || nm < l + 8)) ||
+                            (t == TXT_SOFTDEP && !startswith(l, "softdep ")) || len == 0)
+                                return give_up(d, "'%s/%s' is not in depmod's layout", d->dir, txt_name[t]);
                         i = find_name(d, nm, len);
                         if (i >= 0 && !d->m[i].fresh) {
                                 struct span *s = &d->m[i].text[t];
@@ -983,7 +987,7 @@ static char *alias_key(const char *a, size_t len) {
 
 static int emit_deps(struct dm *d, struct outputs *o) {
         struct strbuf *sb = &o->text[out_file("modules.dep")];
-        int r = 0;
+        int r = strbuf_reserve(sb, strlen(d->old_dep) + 65536);
 
         for (size_t k = 0; r >= 0 && k < d->n_out; k++) {
                 const struct dmod *m = &d->m[d->out[k]];
@@ -1008,7 +1012,9 @@ static int emit_deps(struct dm *d, struct outputs *o) {
 static int emit_texts(struct dm *d, struct outputs *o) {
         for (int t = 0; t < _TXT_MAX; t++) {
                 struct strbuf *sb = &o->text[out_file(txt_name[t])];
-                int r = strbuf_add(sb, d->txt_head[t].p, d->txt_head[t].n);
+                int r = strbuf_reserve(sb, strlen(d->old_txt[t]) + 65536);
+                if (r >= 0)
+                        r = strbuf_add(sb, d->txt_head[t].p, d->txt_head[t].n);
                 for (size_t k = 0; r >= 0 && k < d->n_out; k++) {
                         const struct dmod *m = &d->m[d->out[k]];
                         const char *p = m->fresh ? m->new_text[t].buf : m->text[t].p;
@@ -1038,7 +1044,9 @@ static int emit_texts(struct dm *d, struct outputs *o) {
 
 static int emit_symbols(struct dm *d, struct outputs *o) {
         struct strbuf *sb = &o->text[out_file("modules.symbols")];
-        int r = strbuf_add(sb, d->sym_head.p, d->sym_head.n);
+        int r = strbuf_reserve(sb, (size_t) (d->n_syms + 1) * 64);
+        if (r >= 0)
+                r = strbuf_add(sb, d->sym_head.p, d->sym_head.n);
 
         /* the kept ones in their old order, then the fresh modules' */
         for (size_t i = 0; r >= 0 && i < d->n_syms; i++) {
@@ -1150,8 +1158,10 @@ static int update(struct dm *d) {
 
 int modpkg_depmod_update(const struct root *root, const char *kver, int log_fd) {
         _cleanup_(dm_done) struct dm d = { .root = root };
+        struct timespec t0, t1;
         int r;
 
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         d.dir = strdup_printf("/lib/modules/%s", kver);
         if (!d.dir)
                 return -ENOMEM;
@@ -1167,10 +1177,12 @@ int modpkg_depmod_update(const struct root *root, const char *kver, int log_fd) 
                         (void) dprintf(log_fd, "full: %s\n", d.reason);
                 return 0;
         }
-        log_debug("kernel '%s': module indexes updated in place: %zu added, %zu changed, %zu removed", kver,
-                  d.added, d.changed, d.removed);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long ms = (long) ((timespec_ns(t1) - timespec_ns(t0)) / 1000000);
+        log_debug("kernel '%s': module indexes updated in place: %zu added, %zu changed, %zu removed, in %ld ms",
+                  kver, d.added, d.changed, d.removed, ms);
         if (log_fd >= 0)
-                (void) dprintf(log_fd, "incremental: %zu added, %zu changed, %zu removed, %zu modules\n", d.added,
-                               d.changed, d.removed, d.n_out);
+                (void) dprintf(log_fd, "incremental: %zu added, %zu changed, %zu removed, %zu modules, %ld ms\n",
+                               d.added, d.changed, d.removed, d.n_out, ms);
         return 1;
 }

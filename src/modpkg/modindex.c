@@ -125,9 +125,15 @@ int modindex_build(struct modindex *x, char **ret, size_t *ret_len) {
         uint32_t root;
         int r;
 
-        for (size_t i = 0; i < x->n; i++)
+        size_t size = 12;
+
+        for (size_t i = 0; i < x->n; i++) {
                 if (!ascii(x->e[i].key) || !ascii(x->e[i].value))
                         return -EINVAL;
+                size += strlen(x->e[i].value) + 16;
+        }
+        if (strbuf_reserve(&sb, size) < 0)
+                return -ENOMEM;
         if (x->n > 1)
                 qsort(x->e, x->n, sizeof *x->e, entry_cmp);
         r = put_u32(&sb, INDEX_MAGIC);

@@ -98,11 +98,11 @@ char *strv_join(char *const *l, const char *sep) {
         return strbuf_detach(&sb);
 }
 
-int strbuf_add(struct strbuf *sb, const void *data, size_t len) {
-        if (sb->len + len + 1 > sb->alloc) {
+int strbuf_reserve(struct strbuf *sb, size_t extra) {
+        if (sb->len + extra + 1 > sb->alloc) {
                 size_t a = sb->alloc ? sb->alloc : 64;
                 char *b;
-                while (a < sb->len + len + 1)
+                while (a < sb->len + extra + 1)
                         a *= 2;
                 b = realloc(sb->buf, a);
                 if (!b)
@@ -110,6 +110,12 @@ int strbuf_add(struct strbuf *sb, const void *data, size_t len) {
                 sb->buf = b;
                 sb->alloc = a;
         }
+        return 0;
+}
+
+int strbuf_add(struct strbuf *sb, const void *data, size_t len) {
+        if (strbuf_reserve(sb, len) < 0)
+                return -ENOMEM;
         if (len)
                 memcpy(sb->buf + sb->len, data, len);
         sb->len += len;

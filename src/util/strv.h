@@ -29,6 +29,9 @@ struct strbuf {
 };
 #define STRBUF_INIT { NULL, 0, 0 }
 int strbuf_add(struct strbuf *sb, const void *data, size_t len);
+/* Makes room for extra more bytes (and the NUL), so that adding them does
+ * not move the buffer. */
+int strbuf_reserve(struct strbuf *sb, size_t extra);
 int strbuf_puts(struct strbuf *sb, const char *s);
 int strbuf_putc(struct strbuf *sb, char c);
 int strbuf_printf(struct strbuf *sb, const char *fmt, ...) _printf_(2, 3);
