@@ -106,7 +106,8 @@ def order_errors(path, deps, depmap):
     for i, d in enumerate(deps):
         for dd in depmap.get(d, ()):
             if dd in pos and pos[dd] < i:
-                errs.append(f'{path}: {d} is listed after its dependency {dd}: invalid load order')
+                errs.append(f'{path}: {d} is listed after its dependency {dd}: '
+                            'modprobe, loading from the end, would load it first')
     return errs
 
 
