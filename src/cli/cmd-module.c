@@ -152,6 +152,17 @@ static int module_add(struct cli *c, const char *arg) {
         return EXIT_OK;
 }
 
+/* Brings the indexes of kernel kver up to date after a removal, with the log
+ * a sync's depmod writes. */
+static int depmod_logged(struct cli *c, const char *kver) {
+        _cleanup_free_ char *log = strdup_printf(LOG_DIR "/depmod-%s.log", kver);
+        _cleanup_close_ int fd = -EBADF;
+
+        if (log && fs_mkdir_p(c->root.fd, LOG_DIR, 0755) >= 0)
+                fd = fs_open(c->root.fd, log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+        return modpkg_depmod(&c->root, kver, fd >= 0 ? fd : -1);
+}
+
 static int module_remove(struct cli *c, const char *spec) {
         _cleanup_free_ char *name = strdup(spec);
         char *version = name ? strchr(name, '/') : NULL;
@@ -185,8 +196,9 @@ static int module_remove(struct cli *c, const char *spec) {
                 matched++;
                 STRV_FOREACH(k, kernels) {
                         int q = modpkg_uninstall(&c->root, st, *k, l[i].name, l[i].version);
-                        if (q > 0 && modpkg_depmod(&c->root, *k, -1) != 0)
-                                log_warning("kernel '%s': depmod failed after removing modules", *k);
+                        if (q > 0 && depmod_logged(c, *k) != 0)
+                                log_warning("kernel '%s': depmod failed after removing modules; see '%s/depmod-%s.log'",
+                                            *k, LOG_DIR, *k);
                         if (q < 0)
                                 r = q;
                 }

@@ -6,12 +6,12 @@
 # modules.devname, modules.builtin(.alias).bin and modules.symbols.bin byte
 # for byte, modules.symbols the same lines, modules.dep(.bin) the same modules
 # with the same dependencies in a valid load order (kmod-index.py
-# compare-deps). Where it cannot be sure (here: a module the kernel has too,
-# dkshadow's tsl2550) it runs real depmod ("full: REASON").
+# compare-deps). Where it cannot be sure it runs real depmod ("full: REASON"):
+# here dkshadow, forced over the kernel's newer tsl2550.
 #
 # Packages: v4l2loopback (depends on the kernel's videodev and mc), tp_smapi
-# (tp_smapi -> thinkpad_ec, both new; its hdaps is left out because the
-# kernel has an hdaps too, which would force a full depmod), acpi_call,
+# (tp_smapi -> thinkpad_ec, both new; its hdaps takes the place of the
+# kernel's hdaps, as updates/ does in depmod's search order), acpi_call,
 # dktest (dktest_user -> dktest_core) and dkalias (aliases, a device node, a
 # soft dependency and a symbol in a module named with a '-').
 # shellcheck source=tests/integration/lib.sh
@@ -157,18 +157,15 @@ step "five packages for $K: three of Debian's, dktest and dkalias"
 v4l2=$(put_source "$V4L2_SRC")
 acpi=$(put_source "$ACPI_SRC")
 third=$(put_source "$THIRD_SRC")
-# tp_smapi's hdaps has a namesake in the kernel: leave it out
-sed -i -e '/\[2\]/d' -e 's/ HDAPS=1//' "$ROOT$third/dkms.conf"
 put_source dktest-1.0 >/dev/null
 put_source dkalias-1.0 >/dev/null
 for p in "$v4l2" "$acpi" "$third" /usr/src/dktest-1.0 /usr/src/dkalias-1.0; do
         dk 0 module add "$p"
 done
 dk_timed 0 sync
-for mod in v4l2loopback acpi_call thinkpad_ec tp_smapi dktest_core dktest_user dk-alias; do
+for mod in v4l2loopback acpi_call thinkpad_ec tp_smapi hdaps dktest_core dktest_user dk-alias; do
         assert_installed "$K" "$mod"
 done
-assert_not_installed "$K" hdaps
 
 step "the indexes were updated in place, and are what real depmod writes"
 assert_depmod_mode "$K" incremental
@@ -178,6 +175,7 @@ compare_with_depmod "$K"
 step "modprobe finds the new modules, their dependencies and aliases"
 show_depends "$K" v4l2loopback kernel/drivers/media/v4l2-core/videodev.ko kernel/drivers/media/mc/mc.ko
 show_depends "$K" tp_smapi updates/dkms/thinkpad_ec.ko
+show_depends "$K" hdaps updates/dkms/thinkpad_ec.ko
 show_depends "$K" dktest_user updates/dkms/dktest_core.ko
 resolve_aliases "$K" dk-alias
 assert_eq "softdep dk_alias pre: dktest_core" "$(grep '^softdep dk_alias ' "$MODS/modules.softdep")" "modules.softdep"
@@ -222,13 +220,29 @@ for mod in thinkpad_ec tp_smapi dk_alias dk-alias; do
 done
 show_depends "$K" v4l2loopback kernel/drivers/media/v4l2-core/videodev.ko kernel/drivers/media/mc/mc.ko
 
-step "dkshadow with --force: its tsl2550 shadows the kernel's, so real depmod runs"
+step "dkshadow with --force: its tsl2550 takes the kernel's place, in place"
 put_source dkshadow-1.0 >/dev/null
 dk 0 module add /usr/src/dkshadow-1.0
 dk_timed 0 sync --force
 assert_installed "$K" tsl2550 1.0
 assert_installed "$K" dkshadow_new 1.0
+assert_depmod_mode "$K" incremental
+compare_with_depmod "$K"
+assert_contains "$(modinfo -b "$ROOT" -k "$K" -n tsl2550)" "/updates/dkms/tsl2550.ko" "tsl2550 as modprobe finds it"
+
+step "with a depmod.d search order, which of two namesakes wins is depmod's to say: it runs"
+mkdir -p "$ROOT/etc/depmod.d"
+echo "search updates built-in" >"$ROOT/etc/depmod.d/search.conf"
+dk 0 module remove dkshadow
+# no namesakes left: the kernel's tsl2550 is back, in place
+assert_depmod_mode "$K" incremental
+compare_with_depmod "$K"
+assert_contains "$(modinfo -b "$ROOT" -k "$K" -n tsl2550)" "/kernel/" "tsl2550 as modprobe finds it, dkshadow removed"
+dk 0 module add /usr/src/dkshadow-1.0
+dk_timed 0 sync --force
 assert_depmod_mode "$K" full
+compare_with_depmod "$K"
+assert_contains "$(modinfo -b "$ROOT" -k "$K" -n tsl2550)" "/updates/dkms/tsl2550.ko" "tsl2550 as modprobe finds it"
 compare_with_depmod "$K"
 for f in "$MODS"/modules.{dep,dep.bin,symbols}; do
         cmp "$f" "$TEST_TMP/depmod-$K/lib/modules/$K/${f##*/}" || fail "$f: real depmod ran, yet it differs from its output"
