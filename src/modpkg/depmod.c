@@ -278,18 +278,24 @@ static int walk(struct dm *d, int dfd, const char *rel) {
                         continue;
                 if (de->d_type == DT_REG && !module_file(n, d))
                         continue;
-                if (!is_dir) { /* a module's mtime; what a link or DT_UNKNOWN is */
-                        if (fstatat(dirfd(dir), n, &st, 0) < 0)
+                p = *rel ? strdup_printf("%s/%s", rel, n) : strdup(n);
+                if (!p) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (!is_dir) { /* a module's mtime; what DT_UNKNOWN is */
+                        if (fstatat(dirfd(dir), n, &st, AT_SYMLINK_NOFOLLOW) < 0)
                                 continue; /* depmod skips it too */
+                        if (S_ISLNK(st.st_mode)) { /* depmod follows it, maybe out of the root */
+                                r = give_up(d, "'%s' is a symbolic link", p);
+                                continue;
+                        }
                         is_dir = S_ISDIR(st.st_mode);
                         if (!is_dir && (!S_ISREG(st.st_mode) || !module_file(n, d)))
                                 continue;
                 }
-                p = *rel ? strdup_printf("%s/%s", rel, n) : strdup(n);
-                if (!p)
-                        return -ENOMEM;
                 if (is_dir) {
-                        int sub = openat(dirfd(dir), n, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        int sub = openat(dirfd(dir), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (sub >= 0)
                                 r = walk(d, sub, p);
                         continue;
