@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "core/plan.h"
 #include "core/state.h"
+#include "core/sync.h"
 #include "kernel/kernel.h"
 #include "kernel/kver.h"
 #include "modpkg/builduser.h"
@@ -195,10 +196,14 @@ static int module_remove(struct cli *c, const char *spec) {
                         continue;
                 matched++;
                 STRV_FOREACH(k, kernels) {
-                        int q = modpkg_uninstall(&c->root, st, *k, l[i].name, l[i].version);
+                        int q = sync_depmod_mark(st, *k, true);
+                        if (q >= 0)
+                                q = modpkg_uninstall(&c->root, st, *k, l[i].name, l[i].version);
                         if (q > 0 && depmod_logged(c, *k) != 0)
-                                log_warning("kernel '%s': depmod failed after removing modules; see '%s/depmod-%s.log'",
-                                            *k, LOG_DIR, *k);
+                                log_warning("kernel '%s': depmod failed after removing modules; see '%s/depmod-%s.log'; "
+                                            "the next sync runs it again", *k, LOG_DIR, *k);
+                        else if (q >= 0)
+                                q = sync_depmod_mark(st, *k, false);
                         if (q < 0)
                                 r = q;
                 }

@@ -392,6 +392,11 @@ static int forget_superseded(struct run *r) {
         return 0;
 }
 
+int sync_depmod_mark(struct state *st, const char *kver, bool needed) {
+        _cleanup_free_ char *dk = depmod_key(kver);
+        return dk ? state_meta_set(st, dk, needed ? "1" : NULL) : -ENOMEM;
+}
+
 int sync_forget_kernel(const struct root *root, struct state *st, const char *kver, bool keep_registered) {
         _cleanup_free_ char *dk = depmod_key(kver);
         _cleanup_free_ char *dir = strdup_printf(BUILD_DIR "/%s", kver);

@@ -53,4 +53,8 @@ int sync_reconcile_kernels(const struct root *root, struct state *st, struct pla
 
 /* Uninstalls everything distkernel installed for kver, removes its build dirs
  * and runs depmod when the kernel's modules dir still exists. */
+/* Marks kernel kver's module indexes as needing an update (before files are
+ * removed), or clears the mark (after the update). A mark left by a crash or
+ * a failed update makes the next sync update them. */
+int sync_depmod_mark(struct state *st, const char *kver, bool needed);
 int sync_forget_kernel(const struct root *root, struct state *st, const char *kver, bool keep_registered);
