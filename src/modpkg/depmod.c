@@ -372,14 +372,26 @@ static int read_deps(struct dm *d) {
         return 0;
 }
 
-static int index_names(struct dm *d) {
-        d->by_name = calloc(d->n ? d->n : 1, sizeof *d->by_name);
-        if (!d->by_name)
+/* The modules in the tree, sorted by cmp. */
+static int tree_sorted(struct dm *d, int (*cmp)(const void *, const void *, void *), size_t **ret, size_t *ret_n) {
+        size_t *a = calloc(d->n ? d->n : 1, sizeof *a), n = 0;
+
+        if (!a)
                 return -ENOMEM;
         for (size_t i = 0; i < d->n; i++)
                 if (d->m[i].walk)
-                        d->by_name[d->n_by_name++] = i;
-        qsort_r(d->by_name, d->n_by_name, sizeof *d->by_name, name_cmp, d);
+                        a[n++] = i;
+        qsort_r(a, n, sizeof *a, cmp, d);
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
+static int index_names(struct dm *d) {
+        int r = tree_sorted(d, name_cmp, &d->by_name, &d->n_by_name);
+
+        if (r < 0)
+                return r;
         for (size_t i = 1; i < d->n_by_name; i++) {
                 struct dmod *a = &d->m[d->by_name[i - 1]], *b = &d->m[d->by_name[i]], *lose;
                 if (!streq(a->name, b->name))
@@ -830,13 +842,10 @@ static int out_cmp(const void *a, const void *b, void *ctx) {
 }
 
 static int order_modules(struct dm *d) {
-        d->out = calloc(d->n ? d->n : 1, sizeof *d->out);
-        if (!d->out)
-                return -ENOMEM;
-        for (size_t i = 0; i < d->n; i++)
-                if (d->m[i].walk)
-                        d->out[d->n_out++] = i;
-        qsort_r(d->out, d->n_out, sizeof *d->out, out_cmp, d);
+        int r = tree_sorted(d, out_cmp, &d->out, &d->n_out);
+
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < d->n_out; i++)
                 d->m[d->out[i]].idx = (uint32_t) i;
         return 0;
