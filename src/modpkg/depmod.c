@@ -204,9 +204,10 @@ static int check_config(struct dm *d) {
 
                 if (fd < 0)
                         continue;
-                dir = fdopendir(TAKE_FD(fd));
+                dir = fdopendir(fd);
                 if (!dir)
                         return -errno;
+                TAKE_FD(fd);
                 while ((de = readdir(dir)) && !d->reason) {
                         _cleanup_free_ char *p = NULL, *text = NULL;
                         if (de->d_name[0] == '.' || !endswith(de->d_name, ".conf"))
