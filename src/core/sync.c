@@ -172,7 +172,8 @@ static int depmod_finish(void *userdata, int status) {
                 u->kjob->failed = true;
                 u->run->failed++;
                 if (status < 0) /* it did not start; the cause is logged */
-                        log_error("kernel '%s': depmod could not run: %s", u->kjob->kernel->kver, strerror(-status));
+                        log_error("kernel '%s': the module indexes could not be updated: %s", u->kjob->kernel->kver,
+                                  strerror(-status));
                 else
                         log_error("kernel '%s': depmod failed with status %d; see '%s/depmod-%s.log'",
                                   u->kjob->kernel->kver, status, LOG_DIR, u->kjob->kernel->kver);

@@ -156,13 +156,13 @@ dk 0 verify
 
 # Programs we spawn (depmod, sqlite's own open) see host paths, where a link
 # on the way may lead out of the root: those directories are checked first.
-step "/lib is a link out of the root: depmod is not run there"
+step "/lib is a link out of the root: the module indexes are not updated there, nor depmod run"
 mkdir -p "$CANARY/lib/modules/$KVER_A" "$ROOT$CANARY/lib/modules/$KVER_A"
 canary_state >"$TEST_TMP/canary.before"
 if [[ -e $ROOT/lib || -L $ROOT/lib ]]; then mv "$ROOT/lib" "$TEST_TMP/lib.saved"; fi
 ln -s "$CANARY/lib" "$ROOT/lib"
 dk 1 sync --rebuild
-assert_contains "$DK_ERR" "'/lib/modules/$KVER_A': a symbolic link on the way leads out of the root, refusing to run depmod there" "sync stderr"
+assert_contains "$DK_ERR" "'/lib/modules/$KVER_A': a symbolic link on the way leads out of the root, refusing to update the module indexes there" "sync stderr"
 assert_canary "an absolute /lib link"
 rm "$ROOT/lib"
 if [[ -e $TEST_TMP/lib.saved || -L $TEST_TMP/lib.saved ]]; then mv "$TEST_TMP/lib.saved" "$ROOT/lib"; fi
