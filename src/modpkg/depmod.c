@@ -234,7 +234,14 @@ static int check_config(struct dm *d) {
 
 /* The oldest mtime of the indexes: modules newer than that are re-read. */
 static int check_stamp(struct dm *d) {
+        _cleanup_free_ char *weak = path_join(d->dir, "modules.weakdep");
         bool first = true;
+
+        /* kmod 33's depmod indexes weak dependencies too, which this does not */
+        if (!weak)
+                return -ENOMEM;
+        if (fs_exists(d->root->fd, weak))
+                return give_up(d, "'%s' is an index this update does not write", weak);
 
         for (size_t i = 0; i < ELEMENTSOF(index_files); i++) {
                 _cleanup_free_ char *p = path_join(d->dir, index_files[i]);

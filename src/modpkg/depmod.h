@@ -19,7 +19,9 @@
  * name (which one wins is depmod's search order), an unchanged module
  * needing a removed or changed one, a symbol exported twice, a module
  * libkmod cannot read, a depmod.d line other than search and override, a
- * gzip-compressed module (Debian's depmod does not read those).
+ * gzip-compressed module (Debian's depmod does not read those), a symbolic
+ * link in the tree, a modules.weakdep (kmod 33's depmod writes it; this
+ * does not).
  *
  * The files are staged as temps, fsynced, and renamed with modules.dep last,
  * so an interrupted update leaves modules.dep older than the modules it
