@@ -426,6 +426,27 @@ static int index_names(struct dm *d) {
         return 0;
 }
 
+/* The next path a modules.dep line lists after *p (its "path:" skipped by
+ * the caller), in *ret; false at the end of the line. */
+static bool next_dep(const char **p, const char *end, struct span *ret) {
+        const char *s = *p;
+        size_t len;
+
+        while (s < end && *s == ' ')
+                s++;
+        len = strcspn(s, " \n");
+        if (s + len > end)
+                len = (size_t) (end - s);
+        *p = s + len;
+        *ret = (struct span) { s, len };
+        return len > 0;
+}
+
+/* What follows "path:" in a module's old modules.dep line. */
+static const char *dep_list(const struct dmod *m) {
+        return (const char *) memchr(m->dep.p, ':', m->dep.n) + 1;
+}
+
 /* An unchanged module's line lists everything it needs; if one of those is
  * removed, or changed, or now needs something else, the line is stale, and
  * so may be others: depmod's job. */
@@ -438,21 +459,14 @@ static int check_suspects(struct dm *d) {
                 return 0;
         for (size_t i = 0; i < d->n; i++) {
                 const struct dmod *m = &d->m[i];
-                const char *p = m->dep.p, *end = p + m->dep.n;
-                if (!m->walk || m->fresh || !p)
+                const char *p, *end = m->dep.p + m->dep.n;
+                struct span dep;
+                if (!m->walk || m->fresh || !m->dep.p)
                         continue;
-                p = memchr(p, ':', m->dep.n) + 1;
-                while (p < end) {
-                        size_t len;
-                        ssize_t j;
-                        p += strspn(p, " ");
-                        len = strcspn(p, " \n");
-                        if (p + len > end)
-                                len = (size_t) (end - p);
-                        j = len ? find_path(d, p, len) : -1;
+                for (p = dep_list(m); next_dep(&p, end, &dep);) {
+                        ssize_t j = find_path(d, dep.p, dep.n);
                         if (j >= 0 && d->m[j].suspect)
                                 return give_up(d, "'%s' needs '%s', which changed", m->path, d->m[j].path);
-                        p += len;
                 }
         }
         return 0;
@@ -466,22 +480,17 @@ static int check_users(struct dm *d) {
 
 /* Whether a module read again needs what its old line says. */
 static bool same_needs(const struct dm *d, const struct dmod *m) {
-        const char *p = memchr(m->dep.p, ':', m->dep.n) + 1, *end = m->dep.p + m->dep.n;
+        const char *p = dep_list(m), *end = m->dep.p + m->dep.n;
+        struct span dep;
         size_t n = 0;
 
-        while (p < end) {
-                size_t len;
+        while (next_dep(&p, end, &dep)) {
                 bool found = false;
-                p += strspn(p, " ");
-                len = strcspn(p, " \n");
-                if (p + len > end)
-                        len = (size_t) (end - p);
-                for (size_t k = 0; len && k < m->n_all && !found; k++)
-                        found = strncmp(d->m[m->all[k]].path, p, len) == 0 && !d->m[m->all[k]].path[len];
-                if (len && !found)
+                for (size_t k = 0; k < m->n_all && !found; k++)
+                        found = strncmp(d->m[m->all[k]].path, dep.p, dep.n) == 0 && !d->m[m->all[k]].path[dep.n];
+                if (!found)
                         return false;
-                n += len > 0;
-                p += len;
+                n++;
         }
         return n == m->n_all;
 }
@@ -885,20 +894,14 @@ static int closure(struct dm *d, size_t i) {
                 return give_up(d, "'%s' is in a dependency cycle", m->path);
         m->mark = 1;
         if (!m->fresh) {
-                const char *p = memchr(m->dep.p, ':', m->dep.n) + 1, *end = m->dep.p + m->dep.n;
-                while (r >= 0 && p < end) {
-                        size_t len;
-                        ssize_t j;
-                        p += strspn(p, " ");
-                        len = strcspn(p, " \n");
-                        if (p + len > end)
-                                len = (size_t) (end - p);
-                        j = len ? find_path(d, p, len) : -1;
-                        if (len && (j < 0 || !d->m[j].walk))
-                                return give_up(d, "'%s' needs '%.*s', which is not there", m->path, (int) len, p);
-                        if (j >= 0)
-                                r = push_unique(&m->all, &m->n_all, (size_t) j);
-                        p += len;
+                const char *p = dep_list(m), *end = m->dep.p + m->dep.n;
+                struct span dep;
+                while (r >= 0 && next_dep(&p, end, &dep)) {
+                        ssize_t j = find_path(d, dep.p, dep.n);
+                        if (j < 0 || !d->m[j].walk)
+                                return give_up(d, "'%s' needs '%.*s', which is not there", m->path, (int) dep.n,
+                                               dep.p);
+                        r = push_unique(&m->all, &m->n_all, (size_t) j);
                 }
         } else
                 for (size_t k = 0; r >= 0 && !d->reason && k < m->n_direct; k++) {
