@@ -16,10 +16,6 @@ static const char *const config_dirs[] = {
         "/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d", "/lib/modprobe.d",
 };
 
-static void kmod_quiet(void *data, int priority, const char *file, int line, const char *fn,
-                       const char *format, va_list args) {
-}
-
 /* The host path of the modules dir; refuses one that leads outside the root. */
 static int modules_host_dir(const struct root *root, const struct kernel *k, char **ret) {
         _cleanup_free_ char *p = root_host_path(root, k->modules_dir), *real = NULL;
@@ -74,7 +70,7 @@ int modset_new(const struct root *root, const struct kernel *k, unsigned flags, 
                 free(cfg[i]);
         if (r < 0)
                 return r;
-        kmod_set_log_fn(s->ctx, kmod_quiet, NULL);
+        kmod_set_log_priority(s->ctx, 0); /* its complaints are ours to word */
         r = modules_indexed(root, k);
         if (r < 0)
                 return r;

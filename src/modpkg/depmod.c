@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libkmod.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,33 @@ struct span {
         size_t n;
 };
 
+/* Strings freed together. */
+struct owned {
+        char **p;
+        size_t n, alloc;
+};
+
+/* Takes s; returns it, or NULL (and s freed) without memory. */
+static char *own(struct owned *o, char *s) {
+        if (s && o->n == o->alloc) {
+                size_t a = o->alloc ? o->alloc * 2 : 1024;
+                char **q = reallocarray(o->p, a, sizeof *q);
+                if (!q)
+                        return mfree(s);
+                o->p = q;
+                o->alloc = a;
+        }
+        if (s)
+                o->p[o->n++] = s;
+        return s;
+}
+
+static void owned_done(struct owned *o) {
+        for (size_t i = 0; i < o->n; i++)
+                free(o->p[i]);
+        free(o->p);
+}
+
 struct dmod {
         char *path;             /* relative to the modules dir */
         char *name;             /* the module name: basename to the first '.', '-' as '_' */
@@ -52,7 +80,7 @@ struct dmod {
 };
 
 struct sym {
-        const char *name;       /* into the old modules.symbols, or owned by syms_own */
+        const char *name;       /* into the old modules.symbols, or in syms_own */
         size_t owner;
 };
 
@@ -69,8 +97,8 @@ struct dm {
         char *old_dep, *old_sym, *old_txt[_TXT_MAX], *order;
         struct span txt_head[_TXT_MAX], sym_head;
         struct sym *syms;
-        size_t n_syms, alloc_syms, n_old_syms;
-        char **syms_own;
+        size_t n_syms, alloc_syms;
+        struct owned syms_own;  /* the fresh modules' symbol names */
         struct timespec stamp;  /* mtime of the oldest index */
         char *reason;           /* why depmod must run */
         bool search_cfg;        /* depmod.d has search or override lines */
@@ -98,7 +126,7 @@ static void dm_done(struct dm *d) {
                 free(d->old_txt[t]);
         free(d->order);
         free(d->syms);
-        strv_free(d->syms_own);
+        owned_done(&d->syms_own);
         free(d->dir);
         free(d->host);
         free(d->reason);
@@ -285,7 +313,7 @@ static int walk(struct dm *d, int dfd, const char *rel) {
                 if (streq(n, ".") || streq(n, "..") || streq(n, "build") || streq(n, "source"))
                         continue;
                 if (de->d_type == DT_REG && !module_file(n, d))
-                        continue;
+                        continue; /* not a module: no stat */
                 p = *rel ? strdup_printf("%s/%s", rel, n) : strdup(n);
                 if (!p) {
                         r = -ENOMEM;
@@ -299,7 +327,7 @@ static int walk(struct dm *d, int dfd, const char *rel) {
                                 continue;
                         }
                         is_dir = S_ISDIR(st.st_mode);
-                        if (!is_dir && (!S_ISREG(st.st_mode) || !module_file(n, d)))
+                        if (!is_dir && (!S_ISREG(st.st_mode) || (de->d_type != DT_REG && !module_file(n, d))))
                                 continue;
                 }
                 if (is_dir) {
@@ -516,11 +544,10 @@ static int read_order(struct dm *d) {
                 if (!*nl)
                         return give_up(d, "'%s/modules.order' does not end in a newline", d->dir);
                 for (int c = 0; c < 3; c++) {
-                        _cleanup_free_ char *p = strdup_printf("%.*s%s", (int) len, l,
-                                                               c == 0 ? "" : c == 1 ? ".xz" : ".zst");
-                        ssize_t i = p ? find_path(d, p, strlen(p)) : -1;
-                        if (!p)
-                                return -ENOMEM;
+                        static const char *const suffix[] = { "", ".xz", ".zst" };
+                        char p[PATH_MAX];
+                        ssize_t i = snprintf(p, sizeof p, "%.*s%s", (int) len, l, suffix[c]) < (int) sizeof p ?
+                                find_path(d, p, strlen(p)) : -1;
                         if (i >= 0 && d->m[i].walk) {
                                 if (!d->m[i].order)
                                         d->m[i].order = line;
@@ -627,7 +654,6 @@ static int read_symbols(struct dm *d) {
                         return -ENOMEM;
                 l = nl + 1;
         }
-        d->n_old_syms = d->n_syms;
         return 0;
 }
 
@@ -682,10 +708,10 @@ static int fresh_symbols(struct dm *d, size_t i, struct kmod_module *km) {
         if (kmod_module_get_symbols(km, &list) >= 0) {
                 kmod_list_foreach(l, list) {
                         const char *s = kmod_module_symbol_get_symbol(l);
-                        char *own = s ? strdup(s) : NULL;
+                        char *name = s ? own(&d->syms_own, strdup(s)) : NULL;
                         if (!s)
                                 continue;
-                        if (!own || strv_consume(&d->syms_own, own) < 0 || add_sym(d, own, i) < 0) {
+                        if (!name || add_sym(d, name, i) < 0) {
                                 r = -ENOMEM;
                                 break;
                         }
@@ -704,10 +730,6 @@ static int fresh_symbols(struct dm *d, size_t i, struct kmod_module *km) {
         return r;
 }
 
-static void kmod_quiet(void *data, int priority, const char *file, int line, const char *fn, const char *format,
-                       va_list args) {
-}
-
 static int read_fresh(struct dm *d) {
         const char *null_config = NULL;
         struct kmod_ctx *ctx = kmod_new(d->host, &null_config);
@@ -715,7 +737,7 @@ static int read_fresh(struct dm *d) {
 
         if (!ctx)
                 return log_error_errno(-ENOMEM, "'%s': cannot set up libkmod", d->host);
-        kmod_set_log_fn(ctx, kmod_quiet, NULL);
+        kmod_set_log_priority(ctx, 0); /* its complaints are ours to word */
         for (size_t i = 0; r >= 0 && !d->reason && i < d->n; i++) {
                 _cleanup_free_ char *p = NULL;
                 struct kmod_module *km = NULL;
@@ -743,22 +765,6 @@ static int sym_cmp(const void *a, const void *b) {
         return strcmp(((const struct sym *) a)->name, ((const struct sym *) b)->name);
 }
 
-static ssize_t find_sym(const struct sym *s, size_t n, const char *name) {
-        size_t lo = 0, hi = n;
-
-        while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                int c = strcmp(s[mid].name, name);
-                if (c == 0)
-                        return (ssize_t) mid;
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return -1;
-}
-
 /* Who exports what the fresh modules need. */
 static int resolve(struct dm *d) {
         _cleanup_free_ struct sym *s = NULL;
@@ -778,10 +784,10 @@ static int resolve(struct dm *d) {
                 if (!m->walk || !m->fresh)
                         continue;
                 STRV_FOREACH(need, m->needs) {
-                        ssize_t k = find_sym(s, n, *need);
+                        const struct sym *k = bsearch(&(struct sym) { .name = *need }, s, n, sizeof *s, sym_cmp);
                         size_t o;
                         bool seen = false;
-                        if (k < 0 || (o = s[k].owner) == i)
+                        if (!k || (o = k->owner) == i)
                                 continue;
                         for (size_t j = 0; j < m->n_direct && !seen; j++)
                                 seen = m->direct[j] == o;
@@ -955,8 +961,7 @@ static int fresh_closures(struct dm *d) {
 struct outputs {
         struct strbuf text[ELEMENTSOF(index_files)];
         struct modindex dep_idx, alias_idx, sym_idx;
-        char **keep;            /* strings the indexes point into */
-        size_t n_keep, alloc_keep;
+        struct owned keep;      /* strings the indexes point into */
 };
 
 static int out_file(const char *name) {
@@ -972,24 +977,7 @@ static void outputs_done(struct outputs *o) {
         modindex_done(&o->dep_idx);
         modindex_done(&o->alias_idx);
         modindex_done(&o->sym_idx);
-        for (size_t i = 0; i < o->n_keep; i++)
-                free(o->keep[i]);
-        free(o->keep);
-}
-
-/* Takes s to free with the outputs; NULL (and s freed) without memory. */
-static char *keep(struct outputs *o, char *s) {
-        if (s && o->n_keep == o->alloc_keep) {
-                size_t a = o->alloc_keep ? o->alloc_keep * 2 : 16384;
-                char **k = reallocarray(o->keep, a, sizeof *k);
-                if (!k)
-                        return mfree(s);
-                o->keep = k;
-                o->alloc_keep = a;
-        }
-        if (s)
-                o->keep[o->n_keep++] = s;
-        return s;
+        owned_done(&o->keep);
 }
 
 /* depmod's alias keys: '-' as '_' outside [...]; NULL for an unmatched bracket. */
@@ -1027,7 +1015,7 @@ static int emit_deps(struct dm *d, struct outputs *o) {
                         r = strbuf_add(sb, m->dep.p, m->dep.n);
                 if (r < 0)
                         return r;
-                line = keep(o, strndup(sb->buf + start, sb->len - start));
+                line = own(&o->keep, strndup(sb->buf + start, sb->len - start));
                 if (!line || strbuf_putc(sb, '\n') < 0)
                         return -ENOMEM;
                 r = modindex_add(&o->dep_idx, m->name, line, m->idx);
@@ -1055,7 +1043,7 @@ static int emit_texts(struct dm *d, struct outputs *o) {
                                 const char *nl = memchr(l, '\n', (size_t) (p + n - l));
                                 size_t plen = (size_t) (nl - l) - 6 - 1 - strlen(m->name);
                                 char *key = alias_key(l + 6, plen);
-                                if (key && !keep(o, key))
+                                if (key && !own(&o->keep, key))
                                         return -ENOMEM;
                                 if (key)
                                         r = modindex_add(&o->alias_idx, key, m->name, m->idx);
@@ -1078,7 +1066,7 @@ static int emit_symbols(struct dm *d, struct outputs *o) {
         for (size_t i = 0; r >= 0 && i < d->n_syms; i++) {
                 const struct sym *s = &d->syms[i];
                 const struct dmod *m = &d->m[s->owner];
-                char *key = keep(o, strdup_printf("symbol:%s", s->name));
+                char *key = own(&o->keep, strdup_printf("symbol:%s", s->name));
                 if (!key)
                         return -ENOMEM;
                 r = strbuf_printf(sb, "alias %s %s\n", key, m->name);
