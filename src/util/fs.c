@@ -228,25 +228,18 @@ int fs_mkdir_p(int rootfd, const char *path, mode_t mode) {
 
 int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len) {
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-        char buf[65536];
         struct stat st;
+        /* a regular file is read into room for all of it (and a byte more, to
+         * see its end), the rest 64 KiB at a time */
+        size_t chunk = fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && (uint64_t) st.st_size < max ?
+                (size_t) st.st_size + 1 : 65536;
 
-        /* a file read in one go: its size, and one more byte to see the end */
-        if (fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && st.st_size > (off_t) sizeof buf &&
-            (size_t) st.st_size <= max && strbuf_reserve(&sb, (size_t) st.st_size + 1) >= 0)
-                for (;;) {
-                        ssize_t n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n < 0)
-                                return -errno;
-                        sb.len += (size_t) n;
-                        sb.buf[sb.len] = 0;
-                        if (n == 0 || sb.len + 1 >= sb.alloc)
-                                break;
-                }
         for (;;) {
-                ssize_t n = read(fd, buf, sizeof buf);
+                ssize_t n;
+                if (sb.len + 1 >= sb.alloc && strbuf_reserve(&sb, chunk) < 0)
+                        return -ENOMEM;
+                chunk = 65536;
+                n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -256,9 +249,10 @@ int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len) {
                         break;
                 if (sb.len + (size_t) n > max)
                         return -EFBIG;
-                if (strbuf_add(&sb, buf, (size_t) n) < 0)
-                        return -ENOMEM;
+                sb.len += (size_t) n;
+                sb.buf[sb.len] = 0;
         }
+        sb.buf[sb.len] = 0;
         if (ret_len)
                 *ret_len = sb.len;
         *ret = strbuf_detach(&sb);
