@@ -12,36 +12,22 @@
 #include <time.h>
 #include <unistd.h>
 #include "modpkg/depmod.h"
+#include "modpkg/depmod-internal.h"
 #include "modpkg/modindex.h"
 #include "util/log.h"
 #include "util/strv.h"
 
 #define INDEX_MAX (256u << 20)
 
-/* The text indexes with a module's lines in module order, and where a line
- * names its module: alias PATTERN NAME / softdep NAME ... / NAME devname ... */
-enum { TXT_ALIAS, TXT_SOFTDEP, TXT_DEVNAME, _TXT_MAX };
-static const char *const txt_name[_TXT_MAX] = { "modules.alias", "modules.softdep", "modules.devname" };
-
+const char *const dm_txt_name[_TXT_MAX] = { "modules.alias", "modules.softdep", "modules.devname" };
 /* Every file the update reads the old state from and writes; modules.dep last. */
-static const char *const index_files[] = {
+const char *const dm_index_files[DM_N_INDEX_FILES] = {
         "modules.dep.bin", "modules.alias", "modules.alias.bin", "modules.softdep",
         "modules.symbols", "modules.symbols.bin", "modules.devname", "modules.dep",
 };
 
-struct span {
-        const char *p;
-        size_t n;
-};
-
-/* Strings freed together. */
-struct owned {
-        char **p;
-        size_t n, alloc;
-};
-
 /* Takes s; returns it, or NULL (and s freed) without memory. */
-static char *own(struct owned *o, char *s) {
+char *dm_own(struct owned *o, char *s) {
         if (s && o->n == o->alloc) {
                 size_t a = o->alloc ? o->alloc * 2 : 1024;
                 char **q = reallocarray(o->p, a, sizeof *q);
@@ -55,55 +41,11 @@ static char *own(struct owned *o, char *s) {
         return s;
 }
 
-static void owned_done(struct owned *o) {
+void dm_owned_done(struct owned *o) {
         for (size_t i = 0; i < o->n; i++)
                 free(o->p[i]);
         free(o->p);
 }
-
-struct dmod {
-        char *path;             /* relative to the modules dir */
-        char *name;             /* the module name: basename to the first '.', '-' as '_' */
-        size_t walk;            /* 1-based position in the tree walk; 0: removed */
-        long order;             /* line in modules.order; 0: not listed */
-        bool newer;             /* its mtime is newer than the indexes' */
-        bool fresh;             /* read with libkmod: added, newer, or not the kernel's */
-        struct span dep;        /* old modules.dep line, without the newline */
-        struct span text[_TXT_MAX]; /* old lines in the text indexes */
-        struct strbuf new_text[_TXT_MAX]; /* fresh: its lines */
-        char **needs;           /* fresh: the symbols it needs */
-        size_t *direct, n_direct; /* fresh: the modules it needs directly */
-        size_t *all, n_all;     /* everything it needs, in load order (computed on demand) */
-        int mark;               /* closure: 0 not yet, 1 in progress, 2 done */
-        bool suspect;           /* the lines of modules needing it may be stale */
-        uint32_t idx;           /* position in the indexes */
-};
-
-struct sym {
-        const char *name;       /* into the old modules.symbols, or in syms_own */
-        size_t owner;
-};
-
-struct dm {
-        const struct root *root;
-        char *dir;              /* root-relative modules dir */
-        char *host;             /* host path of it */
-        struct dmod *m;
-        size_t n, alloc;
-        size_t *by_name, n_by_name; /* modules in the tree, by name */
-        size_t *by_path, n_by_path; /* every module, by path */
-        size_t *out;            /* modules in the tree, in index order */
-        size_t n_out;
-        char *old_dep, *old_sym, *old_txt[_TXT_MAX], *order;
-        struct span txt_head[_TXT_MAX], sym_head;
-        struct sym *syms;
-        size_t n_syms, alloc_syms;
-        struct owned syms_own;  /* the fresh modules' symbol names */
-        struct timespec stamp;  /* mtime of the oldest index */
-        char *reason;           /* why depmod must run */
-        bool search_cfg;        /* depmod.d has search or override lines */
-        size_t added, changed, removed;
-};
 
 static void dm_done(struct dm *d) {
         for (size_t i = 0; i < d->n; i++) {
@@ -126,14 +68,13 @@ static void dm_done(struct dm *d) {
                 free(d->old_txt[t]);
         free(d->order);
         free(d->syms);
-        owned_done(&d->syms_own);
+        dm_owned_done(&d->syms_own);
         free(d->dir);
         free(d->host);
         free(d->reason);
 }
 
-/* Records why the update cannot be done; returns 0 (the caller stops). */
-_printf_(2, 3) static int give_up(struct dm *d, const char *fmt, ...) {
+int dm_give_up(struct dm *d, const char *fmt, ...) {
         va_list ap;
 
         if (d->reason)
@@ -251,7 +192,7 @@ static int check_config(struct dm *d) {
                                         d->search_cfg = true;
                                         continue;
                                 }
-                                (void) give_up(d, "'%s' has '%.*s' lines", p, (int) strcspn(l, " \t\n"), l);
+                                (void) dm_give_up(d, "'%s' has '%.*s' lines", p, (int) strcspn(l, " \t\n"), l);
                                 break;
                         }
                 }
@@ -269,15 +210,15 @@ static int check_stamp(struct dm *d) {
         if (!weak)
                 return -ENOMEM;
         if (fs_exists(d->root->fd, weak))
-                return give_up(d, "'%s' is an index this update does not write", weak);
+                return dm_give_up(d, "'%s' is an index this update does not write", weak);
 
-        for (size_t i = 0; i < ELEMENTSOF(index_files); i++) {
-                _cleanup_free_ char *p = path_join(d->dir, index_files[i]);
+        for (size_t i = 0; i < ELEMENTSOF(dm_index_files); i++) {
+                _cleanup_free_ char *p = path_join(d->dir, dm_index_files[i]);
                 struct stat st;
                 if (!p)
                         return -ENOMEM;
                 if (fs_stat(d->root->fd, p, &st) < 0 || !S_ISREG(st.st_mode))
-                        return give_up(d, "no '%s'", index_files[i]);
+                        return dm_give_up(d, "no '%s'", dm_index_files[i]);
                 if (first || !ts_newer_or_same(st.st_mtim, d->stamp))
                         d->stamp = st.st_mtim;
                 first = false;
@@ -289,7 +230,7 @@ static bool module_file(const char *name, struct dm *d) {
         if (endswith(name, ".ko") || endswith(name, ".ko.xz") || endswith(name, ".ko.zst"))
                 return true;
         if (endswith(name, ".ko.gz"))
-                (void) give_up(d, "'%s' is compressed with gzip", name);
+                (void) dm_give_up(d, "'%s' is compressed with gzip", name);
         return false;
 }
 
@@ -323,7 +264,7 @@ static int walk(struct dm *d, int dfd, const char *rel) {
                         if (fstatat(dirfd(dir), n, &st, AT_SYMLINK_NOFOLLOW) < 0)
                                 continue; /* depmod skips it too */
                         if (S_ISLNK(st.st_mode)) { /* depmod follows it, maybe out of the root */
-                                r = give_up(d, "'%s' is a symbolic link", p);
+                                r = dm_give_up(d, "'%s' is a symbolic link", p);
                                 continue;
                         }
                         is_dir = S_ISDIR(st.st_mode);
@@ -378,7 +319,7 @@ static int read_deps(struct dm *d) {
                 const char *nl = strchrnul(l, '\n'), *colon = memchr(l, ':', (size_t) (nl - l));
                 ssize_t i;
                 if (!colon)
-                        return give_up(d, "'%s/modules.dep' has a line without ':'", d->dir);
+                        return dm_give_up(d, "'%s/modules.dep' has a line without ':'", d->dir);
                 i = find_path(d, l, (size_t) (colon - l));
                 if (i < 0) { /* removed: remembered for the users check */
                         char *p = strndup(l, (size_t) (colon - l));
@@ -386,7 +327,7 @@ static int read_deps(struct dm *d) {
                                 return -ENOMEM;
                         i = (ssize_t) d->n - 1;
                 } else if (d->m[i].dep.p)
-                        return give_up(d, "'%s/modules.dep' lists '%.*s' twice", d->dir, (int) (colon - l), l);
+                        return dm_give_up(d, "'%s/modules.dep' lists '%.*s' twice", d->dir, (int) (colon - l), l);
                 d->m[i].dep = (struct span) { l, (size_t) (nl - l) };
                 l = *nl ? nl + 1 : nl;
         }
@@ -433,7 +374,7 @@ static int index_names(struct dm *d) {
                 if (!streq(a->name, b->name))
                         continue;
                 if (d->search_cfg)
-                        return give_up(d, "'%s' and '%s' are both module '%s'", a->path, b->path, a->name);
+                        return dm_give_up(d, "'%s' and '%s' are both module '%s'", a->path, b->path, a->name);
                 /* depmod's default search order: updates/ first, else the first found */
                 if (!!startswith(a->path, "updates") != !!startswith(b->path, "updates"))
                         lose = startswith(a->path, "updates") ? b : a;
@@ -494,7 +435,7 @@ static int check_suspects(struct dm *d) {
                 for (p = dep_list(m); next_dep(&p, end, &dep);) {
                         ssize_t j = find_path(d, dep.p, dep.n);
                         if (j >= 0 && d->m[j].suspect)
-                                return give_up(d, "'%s' needs '%s', which changed", m->path, d->m[j].path);
+                                return dm_give_up(d, "'%s' needs '%s', which changed", m->path, d->m[j].path);
                 }
         }
         return 0;
@@ -542,7 +483,7 @@ static int read_order(struct dm *d) {
                 size_t len = (size_t) (nl - l);
                 line++;
                 if (!*nl)
-                        return give_up(d, "'%s/modules.order' does not end in a newline", d->dir);
+                        return dm_give_up(d, "'%s/modules.order' does not end in a newline", d->dir);
                 for (int c = 0; c < 3; c++) {
                         static const char *const suffix[] = { "", ".xz", ".zst" };
                         char p[PATH_MAX];
@@ -593,7 +534,7 @@ static const char *line_module(int t, const char *l, const char *nl, size_t *ret
 
 static int read_texts(struct dm *d) {
         for (int t = 0; t < _TXT_MAX; t++) {
-                int r = read_index(d, txt_name[t], &d->old_txt[t]);
+                int r = read_index(d, dm_txt_name[t], &d->old_txt[t]);
                 if (r < 0)
                         return r;
                 d->txt_head[t] = head(d->old_txt[t]);
@@ -602,19 +543,19 @@ static int read_texts(struct dm *d) {
                         size_t len;
                         ssize_t i;
                         if (!*nl)
-                                return give_up(d, "'%s/%s' does not end in a newline", d->dir, txt_name[t]);
+                                return dm_give_up(d, "'%s/%s' does not end in a newline", d->dir, dm_txt_name[t]);
                         nm = line_module(t, l, nl, &len);
                         if ((t == TXT_ALIAS && (!startswith(l, "alias ") || nm < l + 8)) ||
                             (t == TXT_SOFTDEP && !startswith(l, "softdep ")) || len == 0)
-                                return give_up(d, "'%s/%s' is not in depmod's layout", d->dir, txt_name[t]);
+                                return dm_give_up(d, "'%s/%s' is not in depmod's layout", d->dir, dm_txt_name[t]);
                         i = find_name(d, nm, len);
                         if (i >= 0 && !d->m[i].fresh) {
                                 struct span *s = &d->m[i].text[t];
                                 if (!s->p)
                                         *s = (struct span) { l, 0 };
                                 else if (s->p + s->n != l)
-                                        return give_up(d, "'%s/%s': the lines of '%s' are not together",
-                                                       d->dir, txt_name[t], d->m[i].name);
+                                        return dm_give_up(d, "'%s/%s': the lines of '%s' are not together",
+                                                       d->dir, dm_txt_name[t], d->m[i].name);
                                 s->n += (size_t) (nl - l) + 1;
                         }
                         l = nl + 1;
@@ -647,7 +588,7 @@ static int read_symbols(struct dm *d) {
                 char *nl = strchrnul(l, '\n'), *sp;
                 ssize_t i;
                 if (!*nl || !startswith(l, "alias symbol:") || !(sp = memchr(l + 13, ' ', (size_t) (nl - l - 13))))
-                        return give_up(d, "'%s/modules.symbols' is not in depmod's layout", d->dir);
+                        return dm_give_up(d, "'%s/modules.symbols' is not in depmod's layout", d->dir);
                 i = find_name(d, sp + 1, (size_t) (nl - sp - 1));
                 *sp = *nl = '\0';
                 if (i >= 0 && !d->m[i].fresh && add_sym(d, l + 13, (size_t) i) < 0)
@@ -708,7 +649,7 @@ static int fresh_symbols(struct dm *d, size_t i, struct kmod_module *km) {
         if (kmod_module_get_symbols(km, &list) >= 0) {
                 kmod_list_foreach(l, list) {
                         const char *s = kmod_module_symbol_get_symbol(l);
-                        char *name = s ? own(&d->syms_own, strdup(s)) : NULL;
+                        char *name = s ? dm_own(&d->syms_own, strdup(s)) : NULL;
                         if (!s)
                                 continue;
                         if (!name || add_sym(d, name, i) < 0) {
@@ -749,7 +690,7 @@ static int read_fresh(struct dm *d) {
                         break;
                 }
                 if (kmod_module_new_from_path(ctx, p, &km) < 0) {
-                        r = give_up(d, "libkmod cannot read '%s'", d->m[i].path);
+                        r = dm_give_up(d, "libkmod cannot read '%s'", d->m[i].path);
                         break;
                 }
                 r = fresh_info(&d->m[i], km);
@@ -777,7 +718,7 @@ static int resolve(struct dm *d) {
         qsort(s, n, sizeof *s, sym_cmp);
         for (size_t i = 1; i < n; i++)
                 if (streq(s[i - 1].name, s[i].name))
-                        return give_up(d, "symbol '%s' is exported by '%s' and '%s'", s[i].name,
+                        return dm_give_up(d, "symbol '%s' is exported by '%s' and '%s'", s[i].name,
                                        d->m[s[i - 1].owner].path, d->m[s[i].owner].path);
         for (size_t i = 0; i < d->n; i++) {
                 struct dmod *m = &d->m[i];
@@ -897,7 +838,7 @@ static int closure(struct dm *d, size_t i) {
         if (m->mark == 2)
                 return 0;
         if (m->mark == 1)
-                return give_up(d, "'%s' is in a dependency cycle", m->path);
+                return dm_give_up(d, "'%s' is in a dependency cycle", m->path);
         m->mark = 1;
         if (!m->fresh) {
                 const char *p = dep_list(m), *end = m->dep.p + m->dep.n;
@@ -905,7 +846,7 @@ static int closure(struct dm *d, size_t i) {
                 while (r >= 0 && next_dep(&p, end, &dep)) {
                         ssize_t j = find_path(d, dep.p, dep.n);
                         if (j < 0 || !d->m[j].walk)
-                                return give_up(d, "'%s' needs '%.*s', which is not there", m->path, (int) dep.n,
+                                return dm_give_up(d, "'%s' needs '%.*s', which is not there", m->path, (int) dep.n,
                                                dep.p);
                         r = push_unique(&m->all, &m->n_all, (size_t) j);
                 }
@@ -956,182 +897,6 @@ static int fresh_closures(struct dm *d) {
         return 0;
 }
 
-/* ---------------------------------------------------------------- output */
-
-struct outputs {
-        struct strbuf text[ELEMENTSOF(index_files)];
-        struct modindex dep_idx, alias_idx, sym_idx;
-        struct owned keep;      /* strings the indexes point into */
-};
-
-static int out_file(const char *name) {
-        for (size_t i = 0; i < ELEMENTSOF(index_files); i++)
-                if (streq(index_files[i], name))
-                        return (int) i;
-        return -1;
-}
-
-static void outputs_done(struct outputs *o) {
-        for (size_t i = 0; i < ELEMENTSOF(index_files); i++)
-                strbuf_done(&o->text[i]);
-        modindex_done(&o->dep_idx);
-        modindex_done(&o->alias_idx);
-        modindex_done(&o->sym_idx);
-        owned_done(&o->keep);
-}
-
-/* depmod's alias keys: '-' as '_' outside [...]; NULL for an unmatched bracket. */
-static char *alias_key(const char *a, size_t len) {
-        char *s = strndup(a, len < 1023 ? len : 1023);
-
-        for (size_t i = 0; s && s[i]; i++) {
-                if (s[i] == '-')
-                        s[i] = '_';
-                else if (s[i] == ']')
-                        return mfree(s);
-                else if (s[i] == '[') {
-                        size_t off = strcspn(s + i, "]");
-                        if (!s[i + off])
-                                return mfree(s);
-                        i += off;
-                }
-        }
-        return s;
-}
-
-static int emit_deps(struct dm *d, struct outputs *o) {
-        struct strbuf *sb = &o->text[out_file("modules.dep")];
-        int r = strbuf_reserve(sb, strlen(d->old_dep) + 65536);
-
-        for (size_t k = 0; r >= 0 && k < d->n_out; k++) {
-                const struct dmod *m = &d->m[d->out[k]];
-                size_t start = sb->len;
-                char *line;
-                if (m->fresh) {
-                        r = strbuf_printf(sb, "%s:", m->path);
-                        for (size_t j = 0; r >= 0 && j < m->n_all; j++)
-                                r = strbuf_printf(sb, " %s", d->m[m->all[j]].path);
-                } else
-                        r = strbuf_add(sb, m->dep.p, m->dep.n);
-                if (r < 0)
-                        return r;
-                line = own(&o->keep, strndup(sb->buf + start, sb->len - start));
-                if (!line || strbuf_putc(sb, '\n') < 0)
-                        return -ENOMEM;
-                r = modindex_add(&o->dep_idx, m->name, line, m->idx);
-        }
-        return r;
-}
-
-static int emit_texts(struct dm *d, struct outputs *o) {
-        for (int t = 0; t < _TXT_MAX; t++) {
-                struct strbuf *sb = &o->text[out_file(txt_name[t])];
-                int r = strbuf_reserve(sb, strlen(d->old_txt[t]) + 65536);
-                if (r >= 0)
-                        r = strbuf_add(sb, d->txt_head[t].p, d->txt_head[t].n);
-                for (size_t k = 0; r >= 0 && k < d->n_out; k++) {
-                        const struct dmod *m = &d->m[d->out[k]];
-                        const char *p = m->fresh ? m->new_text[t].buf : m->text[t].p;
-                        size_t n = m->fresh ? m->new_text[t].len : m->text[t].n;
-                        if (!n)
-                                continue;
-                        r = strbuf_add(sb, p, n);
-                        if (t != TXT_ALIAS)
-                                continue;
-                        /* alias PATTERN NAME: key PATTERN, value NAME */
-                        for (const char *l = p; r >= 0 && l < p + n;) {
-                                const char *nl = memchr(l, '\n', (size_t) (p + n - l));
-                                size_t plen = (size_t) (nl - l) - 6 - 1 - strlen(m->name);
-                                char *key = alias_key(l + 6, plen);
-                                if (key && !own(&o->keep, key))
-                                        return -ENOMEM;
-                                if (key)
-                                        r = modindex_add(&o->alias_idx, key, m->name, m->idx);
-                                l = nl + 1;
-                        }
-                }
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int emit_symbols(struct dm *d, struct outputs *o) {
-        struct strbuf *sb = &o->text[out_file("modules.symbols")];
-        int r = strbuf_reserve(sb, (size_t) (d->n_syms + 1) * 64);
-        if (r >= 0)
-                r = strbuf_add(sb, d->sym_head.p, d->sym_head.n);
-
-        /* the kept ones in their old order, then the fresh modules' */
-        for (size_t i = 0; r >= 0 && i < d->n_syms; i++) {
-                const struct sym *s = &d->syms[i];
-                const struct dmod *m = &d->m[s->owner];
-                char *key = own(&o->keep, strdup_printf("symbol:%s", s->name));
-                if (!key)
-                        return -ENOMEM;
-                r = strbuf_printf(sb, "alias %s %s\n", key, m->name);
-                if (r >= 0)
-                        r = modindex_add(&o->sym_idx, key, m->name, m->idx);
-        }
-        return r;
-}
-
-static int emit(struct dm *d, struct outputs *o) {
-        static const struct {
-                const char *file;
-                size_t off;
-        } bins[] = {
-                { "modules.dep.bin", offsetof(struct outputs, dep_idx) },
-                { "modules.alias.bin", offsetof(struct outputs, alias_idx) },
-                { "modules.symbols.bin", offsetof(struct outputs, sym_idx) },
-        };
-        int r = emit_deps(d, o);
-
-        if (r >= 0)
-                r = emit_texts(d, o);
-        if (r >= 0)
-                r = emit_symbols(d, o);
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(bins); i++) {
-                struct strbuf *sb = &o->text[out_file(bins[i].file)];
-                r = modindex_build((struct modindex *) ((char *) o + bins[i].off), &sb->buf, &sb->len);
-                if (r == -EINVAL)
-                        return give_up(d, "a key of '%s' is not 7-bit ASCII", bins[i].file);
-                sb->alloc = sb->len;
-        }
-        return r;
-}
-
-/* Stages every index, then renames them over the old ones, modules.dep last. */
-static int write_all(struct dm *d, struct outputs *o) {
-        struct fs_tmp tmp[ELEMENTSOF(index_files)];
-        int r = 0;
-
-        for (size_t i = 0; i < ELEMENTSOF(index_files); i++)
-                tmp[i] = (struct fs_tmp) FS_TMP_INIT;
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(index_files); i++) {
-                _cleanup_free_ char *p = path_join(d->dir, index_files[i]);
-                if (!p) {
-                        r = -ENOMEM;
-                        break;
-                }
-                r = fs_tmp_open(d->root->fd, p, 0644, &tmp[i]);
-                if (r >= 0)
-                        r = fd_write_all(tmp[i].fd, o->text[i].buf, o->text[i].len);
-                if (r >= 0)
-                        fd_start_writeback(tmp[i].fd, 0, 0);
-                if (r < 0)
-                        log_error("'%s': cannot write: %s", p, strerror(-r));
-        }
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(index_files); i++) {
-                r = fs_tmp_commit(&tmp[i]);
-                if (r < 0)
-                        log_error("'%s/%s': cannot replace: %s", d->dir, index_files[i], strerror(-r));
-        }
-        for (size_t i = 0; i < ELEMENTSOF(index_files); i++)
-                fs_tmp_done(&tmp[i]);
-        return r;
-}
-
 /* ---------------------------------------------------------------- entry */
 
 static int update(struct dm *d) {
@@ -1140,7 +905,6 @@ static int update(struct dm *d) {
                 index_names, check_users, read_texts, read_symbols, read_fresh, resolve, order_modules,
                 fresh_closures, check_reread,
         };
-        _cleanup_(outputs_done) struct outputs o = {};
         int r = 0;
 
         for (size_t i = 0; r >= 0 && !d->reason && i < ELEMENTSOF(steps); i++) {
@@ -1163,11 +927,8 @@ static int update(struct dm *d) {
         }
         if (!d->added && !d->changed && !d->removed)
                 return 1; /* nothing to do */
-        r = emit(d, &o);
-        if (r < 0 || d->reason)
-                return r;
-        r = write_all(d, &o);
-        return r < 0 ? r : 1;
+        r = depmod_write(d);
+        return r < 0 || d->reason ? r : 1;
 }
 
 int modpkg_depmod_update(const struct root *root, const char *kver, int log_fd) {
